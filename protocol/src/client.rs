@@ -1,0 +1,195 @@
+//! What a client sends. Every frame is one JSON object whose `"type"` picks the variant; unknown extra fields are
+//! ignored so that a newer client can talk to an older server within the same protocol version.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::code::ErrorCode;
+
+/// One request from a client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    /// The first message on a connection: which protocol the client speaks and who it is.
+    Hello {
+        /// Must equal [`crate::PROTOCOL_VERSION`].
+        protocol: u32,
+        /// The nickname to use; unique among online users.
+        nick: String,
+        /// The client's name and version, for the server's logs (e.g. `"parlor-desktop/0.1.0"`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client: Option<String>,
+    },
+    /// Enter a room (or open a direct conversation `"@nick"`) and, with `after`, receive what was missed since then.
+    Join {
+        /// Room name, or `"@nick"` for a direct conversation.
+        room: String,
+        /// The last sequence number the client holds for this room; the server replays every later message.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        after: Option<u64>,
+    },
+    /// Leave a room; the others see the client go.
+    Leave {
+        /// The room to leave.
+        room: String,
+    },
+    /// Create a room that anyone can then join.
+    CreateRoom {
+        /// The new room's name.
+        room: String,
+        /// An optional topic shown to everyone in it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        topic: Option<String>,
+    },
+    /// Change the topic of a room the client has joined.
+    SetTopic {
+        /// The room.
+        room: String,
+        /// The new topic; empty clears it.
+        topic: String,
+    },
+    /// Ask for every room with its topic and how many are in it.
+    ListRooms,
+    /// Ask who is in a room right now.
+    Who {
+        /// The room.
+        room: String,
+    },
+    /// Post a message to a room or a direct conversation.
+    Send {
+        /// Room name, or `"@nick"` for a direct message.
+        room: String,
+        /// The message text.
+        text: String,
+        /// The client's own id for this message; a resend with the same id is never stored twice.
+        client_id: String,
+    },
+    /// Say that the user started (`true`) or stopped (`false`) typing in a room.
+    Typing {
+        /// The room.
+        room: String,
+        /// Whether the user is typing.
+        typing: bool,
+    },
+    /// Ask for a page of stored messages before or after a sequence number (the newest page if neither is given).
+    History {
+        /// Room name, or `"@nick"`.
+        room: String,
+        /// Return messages with a smaller sequence number, newest first in selection but sent oldest first.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<u64>,
+        /// Return messages with a larger sequence number.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        after: Option<u64>,
+        /// How many at most; the server caps it at `limits.history_page_max`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
+    },
+    /// An application-level ping for clients (such as browsers) that cannot send WebSocket pings.
+    Ping {
+        /// Echoed back in the `pong`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        nonce: Option<String>,
+    },
+}
+
+/// Every `type` a client may send, so a decoder can tell an unknown type from a malformed known one.
+pub const CLIENT_TYPES: &[&str] = &[
+    "hello",
+    "join",
+    "leave",
+    "create_room",
+    "set_topic",
+    "list_rooms",
+    "who",
+    "send",
+    "typing",
+    "history",
+    "ping",
+];
+
+/// A frame that is not a valid [`ClientMessage`], with the code to send back and a sentence saying what was wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{code}: {detail}")]
+pub struct DecodeError {
+    /// The code for the `error` event.
+    pub code: ErrorCode,
+    /// What was wrong, for a person reading the error.
+    pub detail: String,
+}
+
+#[derive(Deserialize)]
+struct TypeProbe {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+/// Decodes one text frame, classifying failures as `bad_json`, `unknown_type` or `bad_message`.
+pub fn decode(text: &str) -> Result<ClientMessage, DecodeError> {
+    let err = match serde_json::from_str::<ClientMessage>(text) {
+        Ok(message) => return Ok(message),
+        Err(err) => err,
+    };
+    if err.is_syntax() || err.is_eof() {
+        return Err(DecodeError { code: ErrorCode::BadJson, detail: format!("not valid JSON: {err}") });
+    }
+    let kind = serde_json::from_str::<TypeProbe>(text).ok().and_then(|p| p.kind);
+    Err(match kind {
+        Some(kind) if CLIENT_TYPES.contains(&kind.as_str()) => {
+            DecodeError { code: ErrorCode::BadMessage, detail: format!("malformed {kind:?} message: {err}") }
+        }
+        Some(kind) => DecodeError { code: ErrorCode::UnknownType, detail: format!("unknown message type {kind:?}") },
+        None => DecodeError {
+            code: ErrorCode::UnknownType,
+            detail: "expected a JSON object with a string \"type\" field".into(),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variant_round_trips() {
+        let all = vec![
+            ClientMessage::Hello { protocol: 1, nick: "ana".into(), client: Some("test/1".into()) },
+            ClientMessage::Join { room: "lobby".into(), after: Some(4) },
+            ClientMessage::Leave { room: "lobby".into() },
+            ClientMessage::CreateRoom { room: "maths".into(), topic: None },
+            ClientMessage::SetTopic { room: "maths".into(), topic: "fractions".into() },
+            ClientMessage::ListRooms,
+            ClientMessage::Who { room: "lobby".into() },
+            ClientMessage::Send { room: "@bob".into(), text: "hi".into(), client_id: "c1".into() },
+            ClientMessage::Typing { room: "lobby".into(), typing: true },
+            ClientMessage::History { room: "lobby".into(), before: Some(10), after: None, limit: Some(50) },
+            ClientMessage::Ping { nonce: None },
+        ];
+        assert_eq!(all.len(), CLIENT_TYPES.len());
+        for message in all {
+            let json = serde_json::to_string(&message).expect("serialise");
+            assert_eq!(decode(&json), Ok(message), "{json}");
+        }
+    }
+
+    #[test]
+    fn documented_examples_decode() {
+        let hello = decode(r#"{"type":"hello","protocol":1,"nick":"ana"}"#);
+        assert_eq!(hello, Ok(ClientMessage::Hello { protocol: 1, nick: "ana".into(), client: None }));
+        assert_eq!(decode(r#"{"type":"list_rooms"}"#), Ok(ClientMessage::ListRooms));
+        let extra = decode(r#"{"type":"leave","room":"lobby","future_field":true}"#);
+        assert_eq!(extra, Ok(ClientMessage::Leave { room: "lobby".into() }));
+    }
+
+    #[test]
+    fn failures_are_classified() {
+        let code = |text: &str| decode(text).map_err(|e| e.code).err();
+        assert_eq!(code("{not json"), Some(ErrorCode::BadJson));
+        assert_eq!(code(""), Some(ErrorCode::BadJson));
+        assert_eq!(code(r#"{"type":"dance"}"#), Some(ErrorCode::UnknownType));
+        assert_eq!(code(r#"{"no_type":1}"#), Some(ErrorCode::UnknownType));
+        assert_eq!(code("[1,2]"), Some(ErrorCode::UnknownType));
+        assert_eq!(code(r#"{"type":"send","room":"lobby"}"#), Some(ErrorCode::BadMessage));
+        assert_eq!(code(r#"{"type":"join","room":5}"#), Some(ErrorCode::BadMessage));
+    }
+}

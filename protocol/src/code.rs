@@ -1,0 +1,177 @@
+//! Stable, machine-readable codes. Clients branch on these strings and numbers, so they never change meaning within a
+//! protocol version; the human sentence that travels beside them may.
+
+use serde::{Deserialize, Serialize};
+
+/// Why a request was refused. Sent inside an `error` event; the connection stays open unless a close follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// The frame is not valid JSON (or not UTF-8 text).
+    BadJson,
+    /// The JSON has no `type`, or a `type` this server does not know.
+    UnknownType,
+    /// The `type` is known but a field is missing or has the wrong type.
+    BadMessage,
+    /// A binary frame arrived; the protocol uses text frames only.
+    BinaryFrame,
+    /// The frame is larger than `limits.max_frame_bytes`.
+    FrameTooLarge,
+    /// `hello` named a protocol version the server does not speak.
+    UnsupportedVersion,
+    /// A request other than `hello`/`ping` arrived before a successful `hello`.
+    HelloRequired,
+    /// `hello` was sent again on a connection that already has a nickname.
+    AlreadyGreeted,
+    /// Another online user holds this nickname (compared case-insensitively).
+    NickTaken,
+    /// The nickname breaks the naming rules (see `names`).
+    InvalidNick,
+    /// The room name breaks the naming rules.
+    InvalidRoom,
+    /// No room has this name.
+    NoSuchRoom,
+    /// `create_room` named a room that already exists.
+    RoomExists,
+    /// The request needs membership of a room the connection has not joined.
+    NotInRoom,
+    /// A direct message names a nickname this server has never seen.
+    NoSuchUser,
+    /// The message text is empty or holds control characters.
+    InvalidText,
+    /// The message text is longer than `limits.max_text_chars`.
+    TextTooLong,
+    /// The topic is longer than `limits.max_topic_chars` or holds control characters.
+    InvalidTopic,
+    /// `client_id` is missing, empty, too long, or not printable ASCII.
+    InvalidClientId,
+    /// The history request is malformed (both `before` and `after`, or a zero limit).
+    InvalidRange,
+    /// The connection sends faster than `limits.rate_per_second`; the frame was dropped. Retry after `retry_after_ms`.
+    RateLimited,
+    /// The server already holds as many rooms as it allows.
+    TooManyRooms,
+    /// The server could not store the message; nothing was sent to anyone. Retry later.
+    StorageFailed,
+    /// The server is shutting down or failed internally; retry after reconnecting.
+    Unavailable,
+}
+
+impl ErrorCode {
+    /// The code as it appears on the wire, for logs and tests.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BadJson => "bad_json",
+            Self::UnknownType => "unknown_type",
+            Self::BadMessage => "bad_message",
+            Self::BinaryFrame => "binary_frame",
+            Self::FrameTooLarge => "frame_too_large",
+            Self::UnsupportedVersion => "unsupported_version",
+            Self::HelloRequired => "hello_required",
+            Self::AlreadyGreeted => "already_greeted",
+            Self::NickTaken => "nick_taken",
+            Self::InvalidNick => "invalid_nick",
+            Self::InvalidRoom => "invalid_room",
+            Self::NoSuchRoom => "no_such_room",
+            Self::RoomExists => "room_exists",
+            Self::NotInRoom => "not_in_room",
+            Self::NoSuchUser => "no_such_user",
+            Self::InvalidText => "invalid_text",
+            Self::TextTooLong => "text_too_long",
+            Self::InvalidTopic => "invalid_topic",
+            Self::InvalidClientId => "invalid_client_id",
+            Self::InvalidRange => "invalid_range",
+            Self::RateLimited => "rate_limited",
+            Self::TooManyRooms => "too_many_rooms",
+            Self::StorageFailed => "storage_failed",
+            Self::Unavailable => "unavailable",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why the server closed a WebSocket. The standard codes keep their RFC 6455 meaning; 4000–4999 are Parlor's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CloseCode {
+    /// 1000: the conversation ended normally.
+    Normal,
+    /// 1001: the server is shutting down; reconnect later.
+    GoingAway,
+    /// 1008: the client kept breaking the rules (e.g. ignored rate limits); do not retry at once.
+    PolicyViolation,
+    /// 1009: a frame exceeded the hard size limit, far above `max_frame_bytes`.
+    MessageTooBig,
+    /// 1011: the server failed internally.
+    InternalError,
+    /// 1013: the server holds its maximum number of connections; retry later.
+    TryAgainLater,
+    /// 4000: no successful `hello` arrived within the handshake timeout.
+    HelloTimeout,
+    /// 4001: the client stopped reading and its outbound queue overflowed.
+    SlowConsumer,
+    /// 4002: the client sent nothing (not even a pong) for the idle timeout.
+    IdleTimeout,
+}
+
+impl CloseCode {
+    /// The number sent in the WebSocket close frame.
+    pub fn as_u16(self) -> u16 {
+        match self {
+            Self::Normal => 1000,
+            Self::GoingAway => 1001,
+            Self::PolicyViolation => 1008,
+            Self::MessageTooBig => 1009,
+            Self::InternalError => 1011,
+            Self::TryAgainLater => 1013,
+            Self::HelloTimeout => 4000,
+            Self::SlowConsumer => 4001,
+            Self::IdleTimeout => 4002,
+        }
+    }
+
+    /// The code for a number, if it is one Parlor uses.
+    pub fn from_u16(code: u16) -> Option<Self> {
+        [
+            Self::Normal,
+            Self::GoingAway,
+            Self::PolicyViolation,
+            Self::MessageTooBig,
+            Self::InternalError,
+            Self::TryAgainLater,
+            Self::HelloTimeout,
+            Self::SlowConsumer,
+            Self::IdleTimeout,
+        ]
+        .into_iter()
+        .find(|c| c.as_u16() == code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_serialise_as_their_wire_names() {
+        for code in [ErrorCode::BadJson, ErrorCode::NickTaken, ErrorCode::RateLimited, ErrorCode::StorageFailed] {
+            let json = serde_json::to_string(&code).expect("serialise");
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+            let back: ErrorCode = serde_json::from_str(&json).expect("deserialise");
+            assert_eq!(back, code);
+        }
+    }
+
+    #[test]
+    fn close_codes_round_trip_through_numbers() {
+        assert_eq!(CloseCode::from_u16(4001), Some(CloseCode::SlowConsumer));
+        assert_eq!(CloseCode::GoingAway.as_u16(), 1001);
+        assert_eq!(CloseCode::from_u16(1234), None);
+    }
+}

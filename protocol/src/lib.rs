@@ -1,0 +1,31 @@
+//! # parlor-protocol
+//!
+//! The wire format of Parlor, version [`PROTOCOL_VERSION`]: JSON text frames over WebSocket, each an object tagged by
+//! its `"type"`. Both the server and every Rust client use these types, so the two cannot drift apart; clients in
+//! other languages follow `docs/PROTOCOL.md`, which documents the same messages.
+//!
+//! ## Layout
+//! - [`client`]: what a client sends ([`ClientMessage`]) and [`decode`], which turns a frame into one or a coded error.
+//! - [`server`]: what the server sends ([`ServerEvent`]) and the records inside it.
+//! - [`code`]: stable error codes ([`ErrorCode`]) and WebSocket close codes ([`CloseCode`]).
+//! - [`names`]: the rules for nicknames, room names, message text and client ids, shared so a client can check
+//!   input before sending it.
+//!
+//! This crate has no async runtime and no I/O: it is the contract, nothing else.
+
+pub mod client;
+pub mod code;
+pub mod names;
+pub mod server;
+
+pub use client::{decode, ClientMessage, DecodeError};
+pub use code::{CloseCode, ErrorCode};
+pub use names::{Conversation, NameError};
+pub use server::{
+    Ack, ChatMessage, DmInfo, ErrorEvent, Gap, GapReason, HistoryPage, Joined, LeaveReason, Limits, RoomInfo,
+    ServerEvent, Welcome,
+};
+
+/// The protocol version this crate speaks. A client states it in `hello`; the server refuses a version it does not
+/// know with [`ErrorCode::UnsupportedVersion`] instead of guessing, so old clients fail clearly after a breaking change.
+pub const PROTOCOL_VERSION: u32 = 1;

@@ -1,0 +1,329 @@
+//! What the server sends: replies to requests and events about rooms, each a JSON object tagged by `"type"`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::code::ErrorCode;
+
+/// One event from the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerEvent {
+    /// The reply to a successful `hello`.
+    Welcome(Welcome),
+    /// A request was refused; see [`ErrorCode`].
+    Error(ErrorEvent),
+    /// A message the client sent is stored; it names both the client's id and the server's.
+    Ack(Ack),
+    /// A chat message in a room or direct conversation the client is in.
+    Message(ChatMessage),
+    /// The reply to `join`: the room's state, followed by any replayed messages.
+    Joined(Joined),
+    /// The reply to `leave`.
+    Left {
+        /// The room left.
+        room: String,
+    },
+    /// Someone entered a room the client is in.
+    MemberJoined {
+        /// The room.
+        room: String,
+        /// Who came in.
+        nick: String,
+    },
+    /// Someone left a room the client is in.
+    MemberLeft {
+        /// The room.
+        room: String,
+        /// Who went.
+        nick: String,
+        /// Whether they left or their connection ended.
+        reason: LeaveReason,
+    },
+    /// Someone started or stopped typing. The server sends `typing: false` itself when a typist goes quiet.
+    Typing {
+        /// The room.
+        room: String,
+        /// Who is typing.
+        nick: String,
+        /// Whether they are typing now.
+        typing: bool,
+    },
+    /// The reply to `list_rooms`.
+    RoomList {
+        /// Every room, sorted by name.
+        rooms: Vec<RoomInfo>,
+    },
+    /// A new room exists; sent to everyone online.
+    RoomCreated(RoomInfo),
+    /// A room's topic changed.
+    Topic {
+        /// The room.
+        room: String,
+        /// The new topic (empty when cleared).
+        topic: String,
+        /// Who changed it.
+        by: String,
+    },
+    /// The reply to `who`.
+    Members {
+        /// The room.
+        room: String,
+        /// Who is in it now, sorted.
+        members: Vec<String>,
+    },
+    /// The reply to `history`.
+    History(HistoryPage),
+    /// The reply to `ping`.
+    Pong {
+        /// The ping's nonce.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        nonce: Option<String>,
+    },
+}
+
+/// The session's starting state, so a client can draw its window from one message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Welcome {
+    /// The protocol version the server speaks.
+    pub protocol: u32,
+    /// The server's name and version, e.g. `"parlor-server/0.1.0"`.
+    pub server: String,
+    /// The nickname as the server holds it.
+    pub nick: String,
+    /// Limits the client should respect to avoid errors.
+    pub limits: Limits,
+    /// Every room on the server.
+    pub rooms: Vec<RoomInfo>,
+    /// The user's direct conversations with their latest sequence, so unread ones can be fetched.
+    pub dms: Vec<DmInfo>,
+}
+
+/// What the server enforces, stated up front so clients can check input before sending it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Largest frame accepted as a request, in bytes; larger frames get `frame_too_large`.
+    pub max_frame_bytes: usize,
+    /// Longest message text, in characters.
+    pub max_text_chars: usize,
+    /// Longest nickname, in characters.
+    pub max_nick_chars: usize,
+    /// Longest room name, in characters.
+    pub max_room_chars: usize,
+    /// Longest topic, in characters.
+    pub max_topic_chars: usize,
+    /// Sustained requests per second per connection.
+    pub rate_per_second: u32,
+    /// Requests that may arrive at once above the sustained rate.
+    pub rate_burst: u32,
+    /// Most messages in one `history` reply.
+    pub history_page_max: u32,
+    /// Most messages replayed by one `join` with `after`; older missed ones are reported as a gap.
+    pub resume_max: u32,
+    /// How long a `typing: true` lasts without being repeated, in milliseconds.
+    pub typing_ttl_ms: u64,
+}
+
+/// A room as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomInfo {
+    /// The room's name.
+    pub room: String,
+    /// Its topic (empty if none).
+    pub topic: String,
+    /// How many are in it now.
+    pub members: u32,
+}
+
+/// A direct conversation the user has.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DmInfo {
+    /// `"@nick"` of the other person.
+    pub room: String,
+    /// The newest message's sequence number.
+    pub last_seq: u64,
+}
+
+/// A stored chat message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    /// The room, or `"@nick"` of the other person in a direct conversation.
+    pub room: String,
+    /// The server's id, unique across the server.
+    pub id: i64,
+    /// The position in its room: 1, 2, 3… with no gaps, so a client can tell what it missed.
+    pub seq: u64,
+    /// The sender's nickname.
+    pub from: String,
+    /// The text as sent (render it as text, never as HTML).
+    pub text: String,
+    /// When the server stored it, in milliseconds since the Unix epoch (UTC).
+    pub ts: i64,
+    /// The sender's own id for it, so the sender can match its pending copy.
+    pub client_id: String,
+}
+
+/// Confirms a `send` is durably stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ack {
+    /// The client's id from the `send`.
+    pub client_id: String,
+    /// The room as the sender names it.
+    pub room: String,
+    /// The server's id for the message.
+    pub id: i64,
+    /// Its sequence number in the room.
+    pub seq: u64,
+    /// When it was stored.
+    pub ts: i64,
+    /// True when this `send` repeated an id already stored: nothing new was posted.
+    pub duplicate: bool,
+}
+
+/// The reply to `join`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Joined {
+    /// The room, or `"@nick"`.
+    pub room: String,
+    /// Its topic.
+    pub topic: String,
+    /// Who is in it now (for a direct conversation: those of the two who are online), sorted.
+    pub members: Vec<String>,
+    /// The newest sequence number; replayed messages run up to it.
+    pub last_seq: u64,
+    /// Messages after `after` that will not be replayed, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gap: Option<Gap>,
+}
+
+/// A run of sequence numbers a resuming client missed and will not get by replay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gap {
+    /// First missing sequence number.
+    pub from: u64,
+    /// Last missing sequence number.
+    pub to: u64,
+    /// Why they are not replayed.
+    pub reason: GapReason,
+}
+
+/// Why part of what a client missed is not replayed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GapReason {
+    /// The server no longer keeps those messages (its history limit dropped them).
+    Pruned,
+    /// More were missed than `limits.resume_max`; the newest are replayed and the rest can be paged with `history`.
+    TooMany,
+}
+
+/// Why someone left a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeaveReason {
+    /// They sent `leave`.
+    Left,
+    /// Their connection ended.
+    Disconnected,
+}
+
+/// A page of stored messages, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryPage {
+    /// The room, or `"@nick"`.
+    pub room: String,
+    /// The messages, in ascending sequence order.
+    pub messages: Vec<ChatMessage>,
+    /// Whether more exist beyond this page in the direction asked.
+    pub has_more: bool,
+}
+
+/// A refused request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorEvent {
+    /// What went wrong, for programs.
+    pub code: ErrorCode,
+    /// What went wrong and what to do, for people.
+    pub message: String,
+    /// The room the request named, when it named one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<String>,
+    /// The `client_id` of the refused `send`, when it was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// With `rate_limited`: when to try again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
+}
+
+impl ErrorEvent {
+    /// An error with only a code and a sentence.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), room: None, client_id: None, retry_after_ms: None }
+    }
+
+    /// The same error, naming the room it concerns.
+    pub fn in_room(mut self, room: impl Into<String>) -> Self {
+        self.room = Some(room.into());
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_message() -> ChatMessage {
+        ChatMessage {
+            room: "lobby".into(),
+            id: 7,
+            seq: 3,
+            from: "ana".into(),
+            text: "<b>hi</b>".into(),
+            ts: 1_700_000_000_000,
+            client_id: "c-1".into(),
+        }
+    }
+
+    #[test]
+    fn events_round_trip() {
+        let events = vec![
+            ServerEvent::Message(sample_message()),
+            ServerEvent::Ack(Ack {
+                client_id: "c-1".into(),
+                room: "lobby".into(),
+                id: 7,
+                seq: 3,
+                ts: 1,
+                duplicate: true,
+            }),
+            ServerEvent::Joined(Joined {
+                room: "lobby".into(),
+                topic: String::new(),
+                members: vec!["ana".into()],
+                last_seq: 9,
+                gap: Some(Gap { from: 1, to: 4, reason: GapReason::Pruned }),
+            }),
+            ServerEvent::MemberLeft { room: "lobby".into(), nick: "bo".into(), reason: LeaveReason::Disconnected },
+            ServerEvent::Error(ErrorEvent::new(ErrorCode::NotInRoom, "join first").in_room("maths")),
+            ServerEvent::History(HistoryPage { room: "@bo".into(), messages: vec![sample_message()], has_more: false }),
+            ServerEvent::RoomList { rooms: vec![RoomInfo { room: "lobby".into(), topic: "t".into(), members: 2 }] },
+            ServerEvent::Pong { nonce: Some("n".into()) },
+        ];
+        for event in events {
+            let json = serde_json::to_string(&event).expect("serialise");
+            let back: ServerEvent = serde_json::from_str(&json).expect("deserialise");
+            assert_eq!(back, event, "{json}");
+        }
+    }
+
+    #[test]
+    fn wire_shape_is_flat_and_tagged() {
+        let json = serde_json::to_value(ServerEvent::Message(sample_message())).expect("serialise");
+        assert_eq!(json["type"], "message");
+        assert_eq!(json["seq"], 3);
+        assert_eq!(json["text"], "<b>hi</b>");
+        let err = serde_json::to_value(ServerEvent::Error(ErrorEvent::new(ErrorCode::RateLimited, "slow down")))
+            .expect("serialise");
+        assert_eq!(err, serde_json::json!({"type": "error", "code": "rate_limited", "message": "slow down"}));
+    }
+}
