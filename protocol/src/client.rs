@@ -94,19 +94,8 @@ pub enum ClientMessage {
 }
 
 /// Every `type` a client may send, so a decoder can tell an unknown type from a malformed known one.
-pub const CLIENT_TYPES: &[&str] = &[
-    "hello",
-    "join",
-    "leave",
-    "create_room",
-    "set_topic",
-    "list_rooms",
-    "who",
-    "send",
-    "typing",
-    "history",
-    "ping",
-];
+pub const CLIENT_TYPES: &[&str] =
+    &["hello", "join", "leave", "create_room", "set_topic", "list_rooms", "who", "send", "typing", "history", "ping"];
 
 /// A frame that is not a valid [`ClientMessage`], with the code to send back and a sentence saying what was wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

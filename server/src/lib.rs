@@ -1,1 +1,42 @@
-//! x
+//! # parlor-server
+//!
+//! The LAN chat server: one process a teacher's laptop can run for a class, speaking the protocol in
+//! `parlor-protocol` (documented in `docs/PROTOCOL.md`) over WebSocket, with history in one SQLite file.
+//!
+//! ## Layout
+//! Each module is one layer, outermost first:
+//! - [`server`](crate::start): open the store, bind, accept; shut down cleanly.
+//! - `http`: `/health`, and the WebSocket upgrades of `/ws` and `/echo`.
+//! - `connection`: one chat socket's read/write/ping loop; `echo`: the echo endpoint's.
+//! - `session`: what a client's requests mean — greeting, rate limiting, validation, each command.
+//! - `hub`: who is online, in which rooms, who is typing (memory only).
+//! - `store`: SQLite history — one writer thread with group commit, read-only connections for history pages.
+//! - `outbox`: each connection's bounded queue of shared, encoded events.
+//! - `rate`, `shutdown`, `config`, `error`: the token bucket, the stop signal, settings and errors.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), parlor_server::ServerError> {
+//! let mut config = parlor_server::Config::new("/tmp/parlor-data");
+//! config.bind = "127.0.0.1:0".parse().expect("valid address");
+//! let server = parlor_server::start(config).await?;
+//! println!("ws://{}/ws", server.local_addr());
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod config;
+mod connection;
+mod echo;
+mod error;
+mod http;
+mod hub;
+mod outbox;
+mod rate;
+mod server;
+mod session;
+mod shutdown;
+mod store;
+
+pub use config::{Config, ServerLimits, DATABASE_FILE, DEFAULT_BIND};
+pub use error::ServerError;
+pub use server::{start, RunningServer};

@@ -1,1 +1,89 @@
-fn main() {}
+//! `parlor-server`: parse arguments, start the server, stop it on Ctrl-C or SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Parser;
+use parlor_server::{Config, DEFAULT_BIND};
+
+/// Parlor's LAN chat server. Clients connect to ws://ADDRESS/ws.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Address and port to listen on. The default accepts only this computer; use 0.0.0.0:7878 to let others on
+    /// the LAN join. Port 0 picks a free port.
+    #[arg(long, default_value = DEFAULT_BIND, env = "PARLOR_BIND")]
+    bind: SocketAddr,
+    /// Where to keep the history database (default: this OS's per-user data directory).
+    #[arg(long, env = "PARLOR_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Log filter: error, warn, info, debug, trace, or a tracing directive such as `parlor_server=debug`.
+    #[arg(long, default_value = "info", env = "PARLOR_LOG")]
+    log_level: String,
+    /// Most WebSocket connections at once.
+    #[arg(long)]
+    max_connections: Option<usize>,
+    /// Messages kept per room; older ones are pruned.
+    #[arg(long)]
+    history_limit: Option<u64>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let filter = tracing_subscriber::EnvFilter::try_new(&args.log_level)
+        .with_context(|| format!("--log-level {:?} is not a valid log filter", args.log_level))?;
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+
+    let data_dir = match args.data_dir {
+        Some(dir) => dir,
+        None => Config::default_data_dir().context("this OS has no per-user data directory; pass --data-dir")?,
+    };
+    let mut config = Config::new(data_dir);
+    config.bind = args.bind;
+    if let Some(max) = args.max_connections {
+        config.limits.max_connections = max;
+    }
+    if let Some(limit) = args.history_limit {
+        config.limits.history_limit = limit.max(1);
+    }
+    let data_dir = config.data_dir.clone();
+    let server = parlor_server::start(config).await.context("the server could not start")?;
+    let addr = server.local_addr();
+    // stdout carries exactly this line, so scripts and the desktop app can read which port was picked.
+    println!("Parlor server listening on ws://{addr}/ws (history in {})", data_dir.display());
+    if addr.ip().is_loopback() {
+        eprintln!(
+            "Only this computer can connect. To let others on the network join, run with --bind 0.0.0.0:{}",
+            addr.port()
+        );
+    }
+    stop_signal().await;
+    eprintln!("Stopping: closing connections and saving history…");
+    server.shutdown().await;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C, or on SIGTERM where there is one.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

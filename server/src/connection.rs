@@ -1,0 +1,122 @@
+//! One chat connection's I/O loop: read frames into the [`Session`], write the outbox in batches, ping the quiet,
+//! and close with the right code.
+//!
+//! Generic over any `Stream + Sink` of WebSocket messages, so the loop does not care whether the socket came from
+//! hyper's upgrade, a TLS stream or a test channel.
+
+use std::sync::Arc;
+
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use parlor_protocol::CloseCode;
+use tokio::time::{self, Instant};
+use tokio_tungstenite::tungstenite::error::CapacityError;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode as WsCloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+use crate::outbox::{self, Frame, Outbox};
+use crate::server::Shared;
+use crate::session::{CloseRequest, Session};
+use crate::shutdown::Shutdown;
+
+/// Most frames written per flush: enough to batch a burst, few enough to keep reading in between.
+const WRITE_BATCH: usize = 64;
+
+/// How long a closing handshake may take before the socket is simply dropped.
+const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Serves one chat connection until it ends.
+pub(crate) async fn serve<S>(mut ws: S, shared: Arc<Shared>, mut shutdown: Shutdown)
+where
+    S: Stream<Item = Result<Message, WsError>> + Sink<Message, Error = WsError> + Unpin,
+{
+    let limits = shared.limits.clone();
+    let (handle, mut outbox) = outbox::outbox(shared.hub.next_peer_id(), limits.outbound_queue_bytes);
+    let mut session = Session::new(shared, handle);
+    let hello_deadline = time::sleep(limits.hello_timeout);
+    tokio::pin!(hello_deadline);
+    let mut ping = time::interval_at(Instant::now() + limits.ping_interval, limits.ping_interval);
+    let mut last_heard = Instant::now();
+
+    let overflow = outbox.overflow_signal();
+    let close: Option<CloseRequest> = loop {
+        tokio::select! {
+            biased;
+            () = shutdown.recv() => break Some((CloseCode::GoingAway, "server is shutting down".into())),
+            () = overflow.wait() => {
+                break Some((CloseCode::SlowConsumer, "you stopped reading and fell too far behind".into()))
+            }
+            Some(frame) = outbox.recv() => {
+                if write_batch(&mut ws, frame, &mut outbox, limits.write_timeout).await.is_err() {
+                    break None;
+                }
+            }
+            incoming = ws.next() => {
+                last_heard = Instant::now();
+                let outcome = match incoming {
+                    None => break None,
+                    Some(Err(WsError::Capacity(CapacityError::MessageTooLong { size, max_size }))) => {
+                        let reason = format!("frame of {size} bytes exceeds the hard limit of {max_size}");
+                        break Some((CloseCode::MessageTooBig, reason));
+                    }
+                    Some(Err(err)) => {
+                        tracing::debug!(%err, "connection failed");
+                        break None;
+                    }
+                    Some(Ok(Message::Text(text))) => session.on_text(text.as_str()).await,
+                    Some(Ok(Message::Binary(_))) => session.on_binary(),
+                    Some(Ok(Message::Close(_))) => break None,
+                    Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => Ok(()),
+                };
+                if let Err(close) = outcome {
+                    break Some(close);
+                }
+            }
+            () = &mut hello_deadline, if !session.greeted() => {
+                break Some((CloseCode::HelloTimeout, "no hello arrived in time".into()));
+            }
+            _ = ping.tick() => {
+                if last_heard.elapsed() > limits.idle_timeout {
+                    break Some((CloseCode::IdleTimeout, "nothing heard from you for too long".into()));
+                }
+                let ping = time::timeout(limits.write_timeout, ws.send(Message::Ping(Default::default())));
+                if !matches!(ping.await, Ok(Ok(()))) {
+                    break None;
+                }
+            }
+        }
+    };
+    session.end();
+    if let Some((code, reason)) = close {
+        tracing::debug!(code = code.as_u16(), %reason, "closing");
+        let frame = CloseFrame { code: WsCloseCode::from(code.as_u16()), reason: reason.into() };
+        let _ = time::timeout(CLOSE_TIMEOUT, ws.send(Message::Close(Some(frame)))).await;
+    }
+    let _ = time::timeout(CLOSE_TIMEOUT, ws.close()).await;
+}
+
+/// Writes `first` and whatever else is already queued, then flushes once.
+async fn write_batch<S>(ws: &mut S, first: Frame, outbox: &mut Outbox, timeout: std::time::Duration) -> Result<(), ()>
+where
+    S: Sink<Message, Error = WsError> + Unpin,
+{
+    let write = async {
+        ws.feed(Message::Text(first)).await?;
+        for _ in 1..WRITE_BATCH {
+            let Some(frame) = outbox.try_recv() else { break };
+            ws.feed(Message::Text(frame)).await?;
+        }
+        ws.flush().await
+    };
+    match time::timeout(timeout, write).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(err)) => {
+            tracing::debug!(%err, "write failed");
+            Err(())
+        }
+        Err(_) => {
+            tracing::info!("a client stopped reading; dropping it");
+            Err(())
+        }
+    }
+}

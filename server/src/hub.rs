@@ -1,0 +1,325 @@
+//! Who is online and where: nicknames, room membership, topics and typing. Shared by every connection.
+//!
+//! Everything here is in memory and ephemeral; what must survive a restart lives in [`crate::store`]. One
+//! `std::sync::Mutex` guards it: no lock is held across an `.await`, and fan-out under the lock only pushes shared
+//! frames into unbounded outboxes, which never blocks.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use parlor_protocol::{Conversation, LeaveReason, RoomInfo, ServerEvent};
+use tokio::time::Instant;
+
+use crate::outbox::{encode, Frame, PeerHandle, PeerId};
+
+/// Shared presence state.
+#[derive(Debug)]
+pub(crate) struct Hub {
+    state: Mutex<State>,
+    next_id: AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    peers: HashMap<PeerId, Peer>,
+    /// Folded nickname → connection, so nicknames stay unique among those online.
+    nicks: HashMap<String, PeerId>,
+    rooms: BTreeMap<String, Room>,
+    /// (typist, folded nickname of the other person) → when the typing lapses.
+    dm_typing: HashMap<(PeerId, String), Instant>,
+}
+
+#[derive(Debug)]
+struct Peer {
+    nick: String,
+    key: String,
+    handle: PeerHandle,
+    rooms: BTreeSet<String>,
+}
+
+#[derive(Debug, Default)]
+struct Room {
+    topic: String,
+    members: BTreeSet<PeerId>,
+    /// Typist → when the typing lapses.
+    typing: HashMap<PeerId, Instant>,
+}
+
+/// The nickname is held by another connection.
+#[derive(Debug)]
+pub(crate) struct NickTaken;
+
+/// The connection is not in the room it named.
+#[derive(Debug)]
+pub(crate) struct NotInRoom;
+
+impl Hub {
+    /// A hub knowing these rooms (name, topic), with nobody online.
+    pub(crate) fn new(rooms: impl IntoIterator<Item = (String, String)>) -> Self {
+        let rooms = rooms.into_iter().map(|(name, topic)| (name, Room { topic, ..Room::default() })).collect();
+        Self { state: Mutex::new(State { rooms, ..State::default() }), next_id: AtomicU64::new(1) }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave the maps half-updated in a way that matters more than
+        // stopping every connection would, so keep serving.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A fresh connection id.
+    pub(crate) fn next_peer_id(&self) -> PeerId {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Puts a greeted connection online under `nick`.
+    pub(crate) fn register(&self, handle: PeerHandle, nick: &str, key: &str) -> Result<(), NickTaken> {
+        let mut state = self.lock();
+        if state.nicks.contains_key(key) {
+            return Err(NickTaken);
+        }
+        state.nicks.insert(key.to_owned(), handle.id());
+        let peer = Peer { nick: nick.to_owned(), key: key.to_owned(), handle: handle.clone(), rooms: BTreeSet::new() };
+        state.peers.insert(handle.id(), peer);
+        Ok(())
+    }
+
+    /// Takes a connection offline: it leaves every room and stops typing, and the others are told.
+    pub(crate) fn unregister(&self, id: PeerId) {
+        let mut state = self.lock();
+        let Some(peer) = state.peers.get(&id) else { return };
+        let rooms: Vec<String> = peer.rooms.iter().cloned().collect();
+        for room in rooms {
+            state.leave(&room, id, LeaveReason::Disconnected);
+        }
+        let lapsed: Vec<(PeerId, String)> = state.dm_typing.keys().filter(|(p, _)| *p == id).cloned().collect();
+        for entry in lapsed {
+            state.dm_typing.remove(&entry);
+            state.send_dm_typing(id, &entry.1, false);
+        }
+        if let Some(peer) = state.peers.remove(&id) {
+            state.nicks.remove(&peer.key);
+        }
+    }
+
+    /// The connection of the user with this folded nickname, if online.
+    pub(crate) fn handle_of(&self, key: &str) -> Option<PeerHandle> {
+        let state = self.lock();
+        state.nicks.get(key).and_then(|id| state.peers.get(id)).map(|p| p.handle.clone())
+    }
+
+    /// Nicknames of the two sides of a direct conversation that are online, sorted.
+    pub(crate) fn online_of(&self, keys: [&str; 2]) -> Vec<String> {
+        let state = self.lock();
+        let mut nicks: Vec<String> = keys
+            .iter()
+            .filter_map(|key| state.nicks.get(*key).and_then(|id| state.peers.get(id)))
+            .map(|peer| peer.nick.clone())
+            .collect();
+        nicks.sort();
+        nicks.dedup();
+        nicks
+    }
+
+    /// Whether a room exists.
+    pub(crate) fn room_exists(&self, room: &str) -> bool {
+        self.lock().rooms.contains_key(room)
+    }
+
+    /// How many rooms exist.
+    pub(crate) fn room_count(&self) -> usize {
+        self.lock().rooms.len()
+    }
+
+    /// Adds a room created in the store and tells everyone online.
+    pub(crate) fn add_room(&self, room: &str, topic: &str) -> RoomInfo {
+        let mut state = self.lock();
+        state.rooms.insert(room.to_owned(), Room { topic: topic.to_owned(), ..Room::default() });
+        let info = RoomInfo { room: room.to_owned(), topic: topic.to_owned(), members: 0 };
+        let frame = encode(&ServerEvent::RoomCreated(info.clone()));
+        for peer in state.peers.values() {
+            peer.handle.send(&frame);
+        }
+        info
+    }
+
+    /// Records a stored topic change and tells the room.
+    pub(crate) fn set_topic(&self, room: &str, topic: &str, by: &str) {
+        let mut state = self.lock();
+        if let Some(entry) = state.rooms.get_mut(room) {
+            entry.topic = topic.to_owned();
+        }
+        let event = ServerEvent::Topic { room: room.to_owned(), topic: topic.to_owned(), by: by.to_owned() };
+        state.broadcast(room, &encode(&event), None);
+    }
+
+    /// The room's topic, if the room exists.
+    pub(crate) fn topic(&self, room: &str) -> Option<String> {
+        self.lock().rooms.get(room).map(|r| r.topic.clone())
+    }
+
+    /// Every room with its member count, sorted by name.
+    pub(crate) fn rooms(&self) -> Vec<RoomInfo> {
+        let state = self.lock();
+        state
+            .rooms
+            .iter()
+            .map(|(name, room)| RoomInfo {
+                room: name.clone(),
+                topic: room.topic.clone(),
+                members: u32::try_from(room.members.len()).unwrap_or(u32::MAX),
+            })
+            .collect()
+    }
+
+    /// The sorted nicknames in a room, or `None` if there is no such room.
+    pub(crate) fn members(&self, room: &str) -> Option<Vec<String>> {
+        let state = self.lock();
+        state.rooms.get(room).map(|r| state.nicks_of(&r.members))
+    }
+
+    /// The sorted nicknames a connection would see on joining: those in the room plus itself.
+    pub(crate) fn members_with(&self, room: &str, id: PeerId) -> Vec<String> {
+        let state = self.lock();
+        let mut members = state.rooms.get(room).map(|r| r.members.clone()).unwrap_or_default();
+        members.insert(id);
+        state.nicks_of(&members)
+    }
+
+    /// Puts a connection in a room; the others are told if it was not there yet.
+    pub(crate) fn join(&self, room: &str, id: PeerId) {
+        let mut state = self.lock();
+        let Some(nick) = state.peers.get(&id).map(|p| p.nick.clone()) else { return };
+        let Some(entry) = state.rooms.get_mut(room) else { return };
+        if entry.members.insert(id) {
+            if let Some(peer) = state.peers.get_mut(&id) {
+                peer.rooms.insert(room.to_owned());
+            }
+            let event = ServerEvent::MemberJoined { room: room.to_owned(), nick };
+            state.broadcast(room, &encode(&event), Some(id));
+        }
+    }
+
+    /// Takes a connection out of a room, telling the others.
+    pub(crate) fn leave(&self, room: &str, id: PeerId) -> Result<(), NotInRoom> {
+        if self.lock().leave(room, id, LeaveReason::Left) {
+            Ok(())
+        } else {
+            Err(NotInRoom)
+        }
+    }
+
+    /// Whether a connection is in a room.
+    pub(crate) fn is_member(&self, room: &str, id: PeerId) -> bool {
+        self.lock().rooms.get(room).is_some_and(|r| r.members.contains(&id))
+    }
+
+    /// Sends a frame to everyone in a room.
+    pub(crate) fn broadcast(&self, room: &str, frame: &Frame) {
+        self.lock().broadcast(room, frame, None);
+    }
+
+    /// Starts, refreshes or stops a connection's typing state, telling the others only when it changes.
+    pub(crate) fn typing(&self, id: PeerId, conversation: &Conversation, on: bool, ttl: std::time::Duration) {
+        let deadline = Instant::now() + ttl;
+        let mut state = self.lock();
+        match conversation {
+            Conversation::Room(room) => {
+                let Some(entry) = state.rooms.get_mut(room) else { return };
+                if !entry.members.contains(&id) {
+                    return;
+                }
+                let changed =
+                    if on { entry.typing.insert(id, deadline).is_none() } else { entry.typing.remove(&id).is_some() };
+                if changed {
+                    state.send_room_typing(room, id, on);
+                }
+            }
+            Conversation::Direct(other) => {
+                let key = (id, other.clone());
+                let changed = if on {
+                    state.dm_typing.insert(key, deadline).is_none()
+                } else {
+                    state.dm_typing.remove(&key).is_some()
+                };
+                if changed {
+                    state.send_dm_typing(id, other, on);
+                }
+            }
+        }
+    }
+
+    /// Ends every typing state whose time is up, telling the others `typing: false`.
+    pub(crate) fn expire_typing(&self, now: Instant) {
+        let mut state = self.lock();
+        let mut lapsed_rooms = Vec::new();
+        for (name, room) in &mut state.rooms {
+            room.typing.retain(|id, deadline| {
+                let keep = *deadline > now;
+                if !keep {
+                    lapsed_rooms.push((name.clone(), *id));
+                }
+                keep
+            });
+        }
+        for (room, id) in lapsed_rooms {
+            state.send_room_typing(&room, id, false);
+        }
+        let lapsed_dms: Vec<(PeerId, String)> =
+            state.dm_typing.iter().filter(|(_, deadline)| **deadline <= now).map(|(k, _)| k.clone()).collect();
+        for (id, other) in lapsed_dms {
+            state.dm_typing.remove(&(id, other.clone()));
+            state.send_dm_typing(id, &other, false);
+        }
+    }
+}
+
+impl State {
+    fn nicks_of(&self, ids: &BTreeSet<PeerId>) -> Vec<String> {
+        let mut nicks: Vec<String> = ids.iter().filter_map(|id| self.peers.get(id)).map(|p| p.nick.clone()).collect();
+        nicks.sort();
+        nicks
+    }
+
+    fn broadcast(&self, room: &str, frame: &Frame, except: Option<PeerId>) {
+        let Some(entry) = self.rooms.get(room) else { return };
+        for id in entry.members.iter().filter(|id| Some(**id) != except) {
+            if let Some(peer) = self.peers.get(id) {
+                peer.handle.send(frame);
+            }
+        }
+    }
+
+    fn leave(&mut self, room: &str, id: PeerId, reason: LeaveReason) -> bool {
+        let Some(entry) = self.rooms.get_mut(room) else { return false };
+        if !entry.members.remove(&id) {
+            return false;
+        }
+        let was_typing = entry.typing.remove(&id).is_some();
+        let Some(peer) = self.peers.get_mut(&id) else { return true };
+        peer.rooms.remove(room);
+        let nick = peer.nick.clone();
+        if was_typing {
+            let event = ServerEvent::Typing { room: room.to_owned(), nick: nick.clone(), typing: false };
+            self.broadcast(room, &encode(&event), None);
+        }
+        self.broadcast(room, &encode(&ServerEvent::MemberLeft { room: room.to_owned(), nick, reason }), None);
+        true
+    }
+
+    fn send_room_typing(&self, room: &str, id: PeerId, typing: bool) {
+        let Some(nick) = self.peers.get(&id).map(|p| p.nick.clone()) else { return };
+        let event = ServerEvent::Typing { room: room.to_owned(), nick, typing };
+        self.broadcast(room, &encode(&event), Some(id));
+    }
+
+    fn send_dm_typing(&self, id: PeerId, other: &str, typing: bool) {
+        let Some(typist) = self.peers.get(&id) else { return };
+        let Some(target) = self.nicks.get(other).and_then(|t| self.peers.get(t)) else { return };
+        if target.handle.id() == id {
+            return;
+        }
+        let room = Conversation::Direct(typist.key.clone()).display();
+        target.handle.send_event(&ServerEvent::Typing { room, nick: typist.nick.clone(), typing });
+    }
+}

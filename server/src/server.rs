@@ -1,0 +1,173 @@
+//! Starting and stopping a server: open the store, bind, accept, and on shutdown close every connection and flush.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+use crate::config::{Config, ServerLimits, DATABASE_FILE};
+use crate::error::ServerError;
+use crate::hub::Hub;
+use crate::shutdown::{self, Shutdown, ShutdownTrigger};
+use crate::store::{Store, StoreError, WriterThread};
+
+/// How long shutdown waits for connections to say goodbye before the store is closed regardless.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// State every connection task shares.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    /// Presence: who is online, in which rooms, typing.
+    pub(crate) hub: Arc<Hub>,
+    /// Persistent history.
+    pub(crate) store: Store,
+    /// Limits enforced on every connection.
+    pub(crate) limits: ServerLimits,
+    /// tokio-tungstenite settings derived from the limits.
+    pub(crate) ws_config: WebSocketConfig,
+    /// One permit per open WebSocket; its size is the connection limit, and draining it means all are closed.
+    pub(crate) connections: Arc<Semaphore>,
+    /// For `/health`'s uptime.
+    pub(crate) started: Instant,
+}
+
+impl Shared {
+    /// Open WebSocket connections right now.
+    pub(crate) fn connection_count(&self) -> usize {
+        self.limits.max_connections.saturating_sub(self.connections.available_permits())
+    }
+}
+
+/// The tokio-tungstenite settings for our traffic: small reads (the library's default read buffer is 128 KiB per
+/// connection, most of it idle), writes batched up to 64 KiB per flush, and the hard frame limit enforced while
+/// reading so an oversized frame is never buffered whole.
+fn ws_config(limits: &ServerLimits) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(64 * 1024)
+        .max_write_buffer_size(limits.outbound_queue_bytes.saturating_mul(2).max(1024 * 1024))
+        .max_message_size(Some(limits.hard_frame_bytes))
+        .max_frame_size(Some(limits.hard_frame_bytes))
+}
+
+/// A server that is running; stop it with [`RunningServer::shutdown`].
+#[derive(Debug)]
+pub struct RunningServer {
+    local_addr: SocketAddr,
+    trigger: ShutdownTrigger,
+    task: JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// The address actually bound: with port 0 in the configuration, this names the port the OS picked.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops accepting, closes every connection with 1001, stores what was acked and checkpoints the database.
+    pub async fn shutdown(self) {
+        self.trigger.trigger();
+        if let Err(err) = self.task.await {
+            tracing::error!(%err, "the server task failed while stopping");
+        }
+    }
+}
+
+/// Opens the data directory and database, binds the address, and starts serving on the current tokio runtime.
+pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
+    let Config { bind, data_dir, limits } = config;
+    std::fs::create_dir_all(&data_dir).map_err(|source| ServerError::DataDir { path: data_dir.clone(), source })?;
+    let path = data_dir.join(DATABASE_FILE);
+    let store_limits = limits.clone();
+    let opened = tokio::task::spawn_blocking(move || Store::open(&path, store_limits))
+        .await
+        .map_err(|_| ServerError::StoreClosed)?;
+    let (store, hub, writer) = opened.map_err(|err| match err {
+        StoreError::Sqlite(err) => ServerError::Database(err),
+        StoreError::Thread(err) => ServerError::Io(err),
+        StoreError::Closed => ServerError::StoreClosed,
+    })?;
+    let listener = TcpListener::bind(bind).await.map_err(|source| ServerError::Bind { addr: bind, source })?;
+    let local_addr = listener.local_addr()?;
+    let shared = Arc::new(Shared {
+        hub,
+        store,
+        ws_config: ws_config(&limits),
+        connections: Arc::new(Semaphore::new(limits.max_connections)),
+        limits,
+        started: Instant::now(),
+    });
+    let (trigger, shutdown) = shutdown::channel();
+    tracing::info!(%local_addr, data_dir = %data_dir.display(), "listening");
+    let task = tokio::spawn(run(listener, shared, shutdown, writer));
+    Ok(RunningServer { local_addr, trigger, task })
+}
+
+async fn run(listener: TcpListener, shared: Arc<Shared>, mut shutdown: Shutdown, writer: WriterThread) {
+    let sweeper = tokio::spawn(sweep_typing(shared.clone(), shutdown.clone()));
+    loop {
+        tokio::select! {
+            () = shutdown.recv() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    tokio::spawn(serve_http(stream, peer, shared.clone(), shutdown.clone()));
+                }
+                Err(err) => {
+                    // Usually out of file descriptors: back off instead of spinning.
+                    tracing::warn!(%err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            },
+        }
+    }
+    drop(listener);
+    let max = u32::try_from(shared.limits.max_connections).unwrap_or(u32::MAX);
+    if tokio::time::timeout(DRAIN_TIMEOUT, shared.connections.acquire_many(max)).await.is_err() {
+        tracing::warn!("some connections did not close in time");
+    }
+    let _ = sweeper.await;
+    shared.store.shutdown(writer).await;
+    tracing::info!("stopped");
+}
+
+async fn serve_http(stream: tokio::net::TcpStream, peer: SocketAddr, shared: Arc<Shared>, shutdown: Shutdown) {
+    let mut stop = shutdown.clone();
+    let service = service_fn(move |req| crate::http::route(req, shared.clone(), shutdown.clone(), peer));
+    let conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(10))
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
+    tokio::pin!(conn);
+    tokio::select! {
+        result = conn.as_mut() => {
+            if let Err(err) = result {
+                tracing::debug!(%err, %peer, "HTTP connection ended with an error");
+            }
+        }
+        () = stop.recv() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
+}
+
+async fn sweep_typing(shared: Arc<Shared>, mut shutdown: Shutdown) {
+    let period = (shared.limits.typing_ttl / 4).max(Duration::from_millis(50));
+    let mut tick = tokio::time::interval(period);
+    loop {
+        tokio::select! {
+            () = shutdown.recv() => break,
+            _ = tick.tick() => shared.hub.expire_typing(Instant::now()),
+        }
+    }
+}

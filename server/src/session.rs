@@ -1,0 +1,339 @@
+//! One client's protocol state: greeting, rate limiting, and what each request does.
+//!
+//! [`crate::connection`] moves frames; this module decides what they mean. Every refusal is an `error` event with a
+//! code and a sentence, and the connection stays open; only persistent abuse asks the connection to close.
+
+use std::sync::Arc;
+
+use parlor_protocol::names::{self, fold};
+use parlor_protocol::{
+    decode, ClientMessage, CloseCode, Conversation, ErrorCode, ErrorEvent, NameError, ServerEvent, PROTOCOL_VERSION,
+};
+use tokio::time::Instant;
+
+use crate::outbox::PeerHandle;
+use crate::rate::TokenBucket;
+use crate::server::Shared;
+use crate::store::{Anchor, Append, Op};
+
+/// Messages per history page when the client does not say.
+const DEFAULT_PAGE: u32 = 50;
+
+/// A close the session asks for: code and reason.
+pub(crate) type CloseRequest = (CloseCode, String);
+
+/// The nickname a greeted connection holds.
+#[derive(Debug, Clone)]
+struct Identity {
+    nick: String,
+    key: String,
+}
+
+/// Protocol state of one connection.
+#[derive(Debug)]
+pub(crate) struct Session {
+    shared: Arc<Shared>,
+    handle: PeerHandle,
+    identity: Option<Identity>,
+    bucket: TokenBucket,
+    refused_in_a_row: u32,
+}
+
+fn error(code: ErrorCode, message: impl Into<String>) -> ErrorEvent {
+    ErrorEvent::new(code, message)
+}
+
+fn name_error(code: ErrorCode, what: &str, err: &NameError, field: &str) -> ErrorEvent {
+    error(code, format!("{what} {field:?} is not allowed: {err}"))
+}
+
+/// Parses a `room` field into a conversation, or the error to send back.
+fn conversation(field: &str) -> Result<Conversation, ErrorEvent> {
+    Conversation::parse(field).map_err(|err| {
+        let (code, what) = if field.starts_with('@') {
+            (ErrorCode::InvalidNick, "the nickname in")
+        } else {
+            (ErrorCode::InvalidRoom, "the room name")
+        };
+        name_error(code, what, &err, field).in_room(field)
+    })
+}
+
+impl Session {
+    /// A fresh, not yet greeted session.
+    pub(crate) fn new(shared: Arc<Shared>, handle: PeerHandle) -> Self {
+        let bucket = TokenBucket::new(shared.limits.rate_per_second, shared.limits.rate_burst);
+        Self { shared, handle, identity: None, bucket, refused_in_a_row: 0 }
+    }
+
+    /// Whether `hello` has succeeded.
+    pub(crate) fn greeted(&self) -> bool {
+        self.identity.is_some()
+    }
+
+    fn reply(&self, event: ServerEvent) {
+        self.handle.send_event(&event);
+    }
+
+    fn refuse(&self, error: ErrorEvent) {
+        self.reply(ServerEvent::Error(error));
+    }
+
+    /// Counts a frame against the rate limit. `Err` carries a close when the client ignores the limit for too long.
+    fn admit(&mut self) -> Result<bool, CloseRequest> {
+        match self.bucket.take(Instant::now()) {
+            Ok(()) => {
+                self.refused_in_a_row = 0;
+                Ok(true)
+            }
+            Err(wait) => {
+                self.refused_in_a_row += 1;
+                if self.refused_in_a_row > 2 * self.shared.limits.rate_burst {
+                    return Err((CloseCode::PolicyViolation, "too many requests after rate_limited errors".into()));
+                }
+                let mut refusal = error(ErrorCode::RateLimited, "you are sending too fast; wait and try again");
+                refusal.retry_after_ms = Some(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1));
+                self.refuse(refusal);
+                Ok(false)
+            }
+        }
+    }
+
+    /// Handles a binary frame, which the protocol does not use.
+    pub(crate) fn on_binary(&mut self) -> Result<(), CloseRequest> {
+        if self.admit()? {
+            self.refuse(error(ErrorCode::BinaryFrame, "send JSON in text frames; binary frames are not used"));
+        }
+        Ok(())
+    }
+
+    /// Handles one text frame.
+    pub(crate) async fn on_text(&mut self, text: &str) -> Result<(), CloseRequest> {
+        if !self.admit()? {
+            return Ok(());
+        }
+        let max = self.shared.limits.max_frame_bytes;
+        if text.len() > max {
+            let message = format!("the frame is {} bytes; the limit is {max}", text.len());
+            self.refuse(error(ErrorCode::FrameTooLarge, message));
+            return Ok(());
+        }
+        match decode(text) {
+            Ok(message) => self.dispatch(message).await,
+            Err(err) => self.refuse(error(err.code, err.detail)),
+        }
+        Ok(())
+    }
+
+    /// Takes the connection offline; called once when it ends.
+    pub(crate) fn end(&mut self) {
+        if let Some(identity) = self.identity.take() {
+            tracing::info!(nick = %identity.nick, "left");
+            self.shared.hub.unregister(self.handle.id());
+        }
+    }
+
+    async fn dispatch(&mut self, message: ClientMessage) {
+        let identity = match (&message, &self.identity) {
+            (ClientMessage::Ping { nonce }, _) => return self.reply(ServerEvent::Pong { nonce: nonce.clone() }),
+            (ClientMessage::Hello { protocol, nick, client }, None) => {
+                return self.hello(*protocol, nick, client.as_deref()).await
+            }
+            (ClientMessage::Hello { .. }, Some(identity)) => {
+                let message = format!("this connection is already {:?}; open a new one to change", identity.nick);
+                return self.refuse(error(ErrorCode::AlreadyGreeted, message));
+            }
+            (_, None) => return self.refuse(error(ErrorCode::HelloRequired, "send hello first")),
+            (_, Some(identity)) => identity.clone(),
+        };
+        let result = match message {
+            ClientMessage::Join { room, after } => self.join(&identity, &room, after).await,
+            ClientMessage::Leave { room } => self.leave(&room),
+            ClientMessage::CreateRoom { room, topic } => self.create_room(&room, topic.unwrap_or_default()).await,
+            ClientMessage::SetTopic { room, topic } => self.set_topic(&identity, &room, topic).await,
+            ClientMessage::ListRooms => Ok(self.reply(ServerEvent::RoomList { rooms: self.shared.hub.rooms() })),
+            ClientMessage::Who { room } => self.who(&identity, &room),
+            ClientMessage::Send { room, text, client_id } => self.send(&identity, &room, text, client_id).await,
+            ClientMessage::Typing { room, typing } => self.typing(&room, typing),
+            ClientMessage::History { room, before, after, limit } => {
+                self.history(&identity, &room, before, after, limit).await
+            }
+            ClientMessage::Hello { .. } | ClientMessage::Ping { .. } => Ok(()),
+        };
+        if let Err(refusal) = result {
+            self.refuse(refusal);
+        }
+    }
+
+    async fn hello(&mut self, protocol: u32, nick: &str, client: Option<&str>) {
+        if protocol != PROTOCOL_VERSION {
+            let message = format!("this server speaks protocol {PROTOCOL_VERSION}, not {protocol}; update the app");
+            return self.refuse(error(ErrorCode::UnsupportedVersion, message));
+        }
+        if let Err(err) = names::validate_nick(nick) {
+            return self.refuse(name_error(ErrorCode::InvalidNick, "the nickname", &err, nick));
+        }
+        let key = fold(nick);
+        match self.shared.store.hello(self.handle.clone(), nick.to_owned(), key.clone()).await {
+            Ok(Ok(())) => {
+                tracing::info!(nick, client = client.unwrap_or("unknown"), "greeted");
+                self.identity = Some(Identity { nick: nick.to_owned(), key });
+            }
+            Ok(Err(_taken)) => {
+                let message = format!("the nickname {nick:?} is in use by someone online; choose another");
+                self.refuse(error(ErrorCode::NickTaken, message));
+            }
+            Err(_) => self.refuse(error(ErrorCode::Unavailable, "the server is shutting down; try again soon")),
+        }
+    }
+
+    async fn submit(&self, op: Op) -> Result<(), ErrorEvent> {
+        self.shared
+            .store
+            .submit(op)
+            .await
+            .map_err(|_| error(ErrorCode::Unavailable, "the server is shutting down; try again soon"))
+    }
+
+    fn require_member(&self, room: &str, field: &str) -> Result<(), ErrorEvent> {
+        if self.shared.hub.is_member(room, self.handle.id()) {
+            return Ok(());
+        }
+        Err(error(ErrorCode::NotInRoom, format!("join {field:?} first")).in_room(field))
+    }
+
+    async fn join(&self, identity: &Identity, room: &str, after: Option<u64>) -> Result<(), ErrorEvent> {
+        let conversation = conversation(room)?;
+        let handle = self.handle.clone();
+        self.submit(Op::Join { handle, viewer: identity.key.clone(), conversation, after }).await
+    }
+
+    fn leave(&self, field: &str) -> Result<(), ErrorEvent> {
+        let Conversation::Room(room) = conversation(field)? else {
+            return Err(error(ErrorCode::NotInRoom, "direct conversations cannot be left").in_room(field));
+        };
+        match self.shared.hub.leave(&room, self.handle.id()) {
+            Ok(()) => Ok(self.reply(ServerEvent::Left { room })),
+            Err(_) => Err(error(ErrorCode::NotInRoom, format!("you are not in {field:?}")).in_room(field)),
+        }
+    }
+
+    fn check_topic(&self, topic: &str, room: &str) -> Result<(), ErrorEvent> {
+        let max = self.shared.limits.max_topic_chars;
+        if topic.chars().count() > max {
+            return Err(error(ErrorCode::InvalidTopic, format!("a topic is at most {max} characters")).in_room(room));
+        }
+        if !topic.is_empty() && (!names::is_displayable_text(topic) || topic.contains(['\n', '\r'])) {
+            let message = "a topic is one line of visible text without control characters";
+            return Err(error(ErrorCode::InvalidTopic, message).in_room(room));
+        }
+        Ok(())
+    }
+
+    async fn create_room(&self, field: &str, topic: String) -> Result<(), ErrorEvent> {
+        if let Err(err) = names::validate_room(field) {
+            return Err(name_error(ErrorCode::InvalidRoom, "the room name", &err, field).in_room(field));
+        }
+        self.check_topic(&topic, field)?;
+        self.submit(Op::CreateRoom { handle: self.handle.clone(), room: fold(field), topic }).await
+    }
+
+    async fn set_topic(&self, identity: &Identity, field: &str, topic: String) -> Result<(), ErrorEvent> {
+        let Conversation::Room(room) = conversation(field)? else {
+            return Err(error(ErrorCode::InvalidRoom, "direct conversations have no topic").in_room(field));
+        };
+        self.require_member(&room, field)?;
+        self.check_topic(&topic, field)?;
+        let by = identity.nick.clone();
+        self.submit(Op::SetTopic { handle: self.handle.clone(), by, room, topic }).await
+    }
+
+    fn who(&self, identity: &Identity, field: &str) -> Result<(), ErrorEvent> {
+        let members = match conversation(field)? {
+            Conversation::Room(room) => self
+                .shared
+                .hub
+                .members(&room)
+                .ok_or_else(|| error(ErrorCode::NoSuchRoom, "there is no room with that name").in_room(field))?,
+            Conversation::Direct(other) => self.shared.hub.online_of([&identity.key, &other]),
+        };
+        Ok(self.reply(ServerEvent::Members { room: field.to_lowercase(), members }))
+    }
+
+    async fn send(&self, identity: &Identity, field: &str, text: String, client_id: String) -> Result<(), ErrorEvent> {
+        let refusal = |code: ErrorCode, message: String| {
+            let mut refusal = error(code, message).in_room(field);
+            refusal.client_id = Some(client_id.clone());
+            refusal
+        };
+        if !names::validate_client_id(&client_id) {
+            let message = "client_id must be 1 to 64 printable ASCII characters (a UUID is ideal)".to_owned();
+            return Err(refusal(ErrorCode::InvalidClientId, message));
+        }
+        let conversation = conversation(field).map_err(|e| refusal(e.code, e.message))?;
+        let max = self.shared.limits.max_text_chars;
+        if text.chars().count() > max {
+            return Err(refusal(ErrorCode::TextTooLong, format!("a message is at most {max} characters")));
+        }
+        if !names::is_displayable_text(&text) {
+            let message = "a message needs visible text and no control or direction-override characters".to_owned();
+            return Err(refusal(ErrorCode::InvalidText, message));
+        }
+        if let Conversation::Room(room) = &conversation {
+            self.require_member(room, field).map_err(|e| refusal(e.code, e.message))?;
+        }
+        let append = Append {
+            handle: self.handle.clone(),
+            nick: identity.nick.clone(),
+            key: identity.key.clone(),
+            conversation,
+            text,
+            client_id: client_id.clone(),
+        };
+        self.submit(Op::Append(append)).await.map_err(|e| refusal(e.code, e.message))
+    }
+
+    fn typing(&self, field: &str, typing: bool) -> Result<(), ErrorEvent> {
+        let conversation = conversation(field)?;
+        if let Conversation::Room(room) = &conversation {
+            self.require_member(room, field)?;
+        }
+        self.shared.hub.typing(self.handle.id(), &conversation, typing, self.shared.limits.typing_ttl);
+        Ok(())
+    }
+
+    async fn history(
+        &self,
+        identity: &Identity,
+        field: &str,
+        before: Option<u64>,
+        after: Option<u64>,
+        limit: Option<u32>,
+    ) -> Result<(), ErrorEvent> {
+        let anchor = match (before, after) {
+            (None, None) => Anchor::Latest,
+            (Some(before), None) => Anchor::Before(before),
+            (None, Some(after)) => Anchor::After(after),
+            (Some(_), Some(_)) => {
+                return Err(error(ErrorCode::InvalidRange, "give before or after, not both").in_room(field))
+            }
+        };
+        if limit == Some(0) {
+            return Err(error(ErrorCode::InvalidRange, "limit must be at least 1").in_room(field));
+        }
+        let limit = limit.unwrap_or(DEFAULT_PAGE).min(self.shared.limits.history_page_max);
+        let conversation = conversation(field)?;
+        if let Conversation::Room(room) = &conversation {
+            if !self.shared.hub.room_exists(room) {
+                return Err(error(ErrorCode::NoSuchRoom, "there is no room with that name").in_room(field));
+            }
+        }
+        match self.shared.store.history(&conversation, &identity.key, anchor, limit).await {
+            Ok(page) => Ok(self.reply(ServerEvent::History(page))),
+            Err(err) => {
+                tracing::error!(%err, "history read failed");
+                Err(error(ErrorCode::StorageFailed, "the server could not read the history; try again").in_room(field))
+            }
+        }
+    }
+}

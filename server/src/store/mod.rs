@@ -1,0 +1,143 @@
+//! Persistent history in one SQLite file: a single writer thread with group commit, and a small pool of read-only
+//! connections for history pages. Nothing here blocks an async worker thread.
+//!
+//! - [`schema`]: pragmas and migrations.
+//! - [`conv`]: how rooms and direct conversations are keyed.
+//! - [`writer`]: the writer thread and the operations it serves.
+//! - [`query`]: reads shared by replay and history.
+
+mod conv;
+mod query;
+mod schema;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use parlor_protocol::{Conversation, HistoryPage};
+use rusqlite::Connection;
+use thiserror::Error;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::config::ServerLimits;
+use crate::hub::{Hub, NickTaken};
+use crate::outbox::PeerHandle;
+pub(crate) use conv::ConvKey;
+pub(crate) use query::Anchor;
+pub(crate) use writer::{Append, Op, SERVER_NAME};
+
+/// Operations that may wait for the writer before senders feel back-pressure.
+const QUEUE_DEPTH: usize = 16 * 1024;
+
+/// Why a storage request failed.
+#[derive(Debug, Error)]
+pub(crate) enum StoreError {
+    /// SQLite refused.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The writer thread has stopped (the server is shutting down).
+    #[error("the storage thread has stopped")]
+    Closed,
+    /// The writer thread could not be started.
+    #[error("cannot start the storage thread: {0}")]
+    Thread(#[source] std::io::Error),
+}
+
+/// A handle to the store; cheap to clone.
+#[derive(Debug, Clone)]
+pub(crate) struct Store {
+    ops: mpsc::Sender<Op>,
+    readers: Arc<Readers>,
+}
+
+/// The writer thread, joined at shutdown.
+#[derive(Debug)]
+pub(crate) struct WriterThread(std::thread::JoinHandle<()>);
+
+#[derive(Debug)]
+struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+/// Milliseconds since the Unix epoch, the timestamp stored with each message.
+pub(crate) fn now_ms() -> i64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`, builds the hub from its rooms, and starts the writer.
+    pub(crate) fn open(path: &Path, limits: ServerLimits) -> Result<(Self, Arc<Hub>, WriterThread), StoreError> {
+        let conn = schema::open_writer(path, now_ms())?;
+        let rooms = {
+            let mut stmt = conn.prepare("SELECT name, topic FROM rooms")?;
+            let rows = stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()?
+        };
+        let hub = Arc::new(Hub::new(rooms));
+        let writer = writer::Writer::new(conn, hub.clone(), limits)?;
+        let (ops, rx) = mpsc::channel(QUEUE_DEPTH);
+        let thread = std::thread::Builder::new()
+            .name("parlor-store".into())
+            .spawn(move || writer.run(rx))
+            .map_err(StoreError::Thread)?;
+        let readers = Arc::new(Readers { path: path.to_owned(), idle: Mutex::new(Vec::new()) });
+        Ok((Self { ops, readers }, hub, WriterThread(thread)))
+    }
+
+    /// Queues an operation for the writer, waiting only if its queue is full.
+    pub(crate) async fn submit(&self, op: Op) -> Result<(), StoreError> {
+        self.ops.send(op).await.map_err(|_| StoreError::Closed)
+    }
+
+    /// Puts a connection online under `nick` (the writer sends `welcome`).
+    pub(crate) async fn hello(
+        &self,
+        handle: PeerHandle,
+        nick: String,
+        key: String,
+    ) -> Result<Result<(), NickTaken>, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.submit(Op::Hello { handle, nick, key, reply }).await?;
+        answer.await.map_err(|_| StoreError::Closed)
+    }
+
+    /// Reads one page of history on a blocking thread.
+    pub(crate) async fn history(
+        &self,
+        conversation: &Conversation,
+        viewer: &str,
+        anchor: Anchor,
+        limit: u32,
+    ) -> Result<HistoryPage, StoreError> {
+        let readers = self.readers.clone();
+        let conv = ConvKey::new(conversation, viewer);
+        let viewer = viewer.to_owned();
+        tokio::task::spawn_blocking(move || readers.with(|conn| query::page(conn, &conv, &viewer, anchor, limit)))
+            .await
+            .map_err(|_| StoreError::Closed)?
+    }
+
+    /// Commits what is pending, checkpoints the WAL and stops the writer.
+    pub(crate) async fn shutdown(&self, thread: WriterThread) {
+        let (reply, done) = oneshot::channel();
+        if self.ops.send(Op::Shutdown { reply }).await.is_ok() {
+            let _ = done.await;
+        }
+        let _ = tokio::task::spawn_blocking(move || thread.0.join()).await;
+    }
+}
+
+impl Readers {
+    fn with<T>(&self, read: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+        let pooled = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => schema::open_reader(&self.path)?,
+        };
+        let result = read(&conn);
+        self.idle.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
+        Ok(result?)
+    }
+}

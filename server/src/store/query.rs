@@ -1,0 +1,92 @@
+//! Reading stored messages, shared by the writer (replay on resume) and the readers (history pages).
+
+use parlor_protocol::{ChatMessage, HistoryPage};
+use rusqlite::{Connection, OptionalExtension};
+
+use super::conv::ConvKey;
+
+const COLUMNS: &str = "id, seq, sender, text, ts, client_id";
+
+fn read_rows(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    room: &str,
+) -> rusqlite::Result<Vec<ChatMessage>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params, |row| {
+        Ok(ChatMessage {
+            room: room.to_owned(),
+            id: row.get(0)?,
+            seq: row.get(1)?,
+            from: row.get(2)?,
+            text: row.get(3)?,
+            ts: row.get(4)?,
+            client_id: row.get(5)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// Messages with `from <= seq <= to`, ascending, named for `viewer`.
+pub(crate) fn range(
+    conn: &Connection,
+    conv: &ConvKey,
+    viewer: &str,
+    from: u64,
+    to: u64,
+) -> rusqlite::Result<Vec<ChatMessage>> {
+    let sql = format!("SELECT {COLUMNS} FROM messages WHERE conv = ?1 AND seq BETWEEN ?2 AND ?3 ORDER BY seq");
+    read_rows(conn, &sql, (conv.db(), from, to), &conv.display_for(viewer))
+}
+
+/// The oldest sequence still stored, if any.
+pub(crate) fn first_kept(conn: &Connection, conv: &ConvKey) -> rusqlite::Result<Option<u64>> {
+    conn.prepare_cached("SELECT MIN(seq) FROM messages WHERE conv = ?1")?
+        .query_row([conv.db()], |row| row.get::<_, Option<u64>>(0))
+        .optional()
+        .map(Option::flatten)
+}
+
+/// Where a history page starts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Anchor {
+    /// The newest messages.
+    Latest,
+    /// Messages older than this sequence.
+    Before(u64),
+    /// Messages newer than this sequence.
+    After(u64),
+}
+
+/// One page of history, ascending, with whether more lie beyond it in the direction asked.
+pub(crate) fn page(
+    conn: &Connection,
+    conv: &ConvKey,
+    viewer: &str,
+    anchor: Anchor,
+    limit: u32,
+) -> rusqlite::Result<HistoryPage> {
+    let room = conv.display_for(viewer);
+    let fetch = i64::from(limit) + 1;
+    let mut messages = match anchor {
+        Anchor::Latest => {
+            let sql = format!("SELECT {COLUMNS} FROM messages WHERE conv = ?1 ORDER BY seq DESC LIMIT ?2");
+            read_rows(conn, &sql, (conv.db(), fetch), &room)?
+        }
+        Anchor::Before(seq) => {
+            let sql = format!("SELECT {COLUMNS} FROM messages WHERE conv = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3");
+            read_rows(conn, &sql, (conv.db(), seq, fetch), &room)?
+        }
+        Anchor::After(seq) => {
+            let sql = format!("SELECT {COLUMNS} FROM messages WHERE conv = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3");
+            read_rows(conn, &sql, (conv.db(), seq, fetch), &room)?
+        }
+    };
+    let has_more = messages.len() > limit as usize;
+    messages.truncate(limit as usize);
+    if !matches!(anchor, Anchor::After(_)) {
+        messages.reverse();
+    }
+    Ok(HistoryPage { room, messages, has_more })
+}

@@ -1,0 +1,429 @@
+//! The single writer: one thread that owns the write connection, numbers messages, and commits them in groups.
+//!
+//! Every request that changes stored state or depends on its order comes through here as an [`Op`]. Appends that
+//! arrive together share one transaction (group commit); only after it commits are senders acked and rooms told, so
+//! nobody ever sees a message that a crash could take back. Because broadcasts of stored messages happen only on
+//! this thread, a `join` handled here sees exactly the messages before it and none after: replay and the live stream
+//! meet with no gap and no duplicate.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use parlor_protocol::{
+    Ack, ChatMessage, Conversation, DmInfo, ErrorCode, ErrorEvent, Gap, GapReason, Joined, ServerEvent, Welcome,
+    PROTOCOL_VERSION,
+};
+use rusqlite::{Connection, OptionalExtension, Transaction};
+use tokio::sync::{mpsc, oneshot};
+
+use super::conv::ConvKey;
+use super::{now_ms, query};
+use crate::config::ServerLimits;
+use crate::hub::{Hub, NickTaken};
+use crate::outbox::{encode, PeerHandle};
+
+/// Most operations taken into one group commit.
+const MAX_BATCH: usize = 1024;
+
+/// The server's name and version, as sent in `welcome`.
+pub(crate) const SERVER_NAME: &str = concat!("parlor-server/", env!("CARGO_PKG_VERSION"));
+
+/// A request to the writer.
+#[derive(Debug)]
+pub(crate) enum Op {
+    /// Put a connection online and send it `welcome`.
+    Hello { handle: PeerHandle, nick: String, key: String, reply: oneshot::Sender<Result<(), NickTaken>> },
+    /// Store a message.
+    Append(Append),
+    /// Enter a room or open a direct conversation, replaying what the client missed.
+    Join { handle: PeerHandle, viewer: String, conversation: Conversation, after: Option<u64> },
+    /// Create a room.
+    CreateRoom { handle: PeerHandle, room: String, topic: String },
+    /// Change a room's topic.
+    SetTopic { handle: PeerHandle, by: String, room: String, topic: String },
+    /// Commit, checkpoint and stop.
+    Shutdown { reply: oneshot::Sender<()> },
+}
+
+/// A message to store.
+#[derive(Debug)]
+pub(crate) struct Append {
+    /// The sender's connection, for the ack.
+    pub(crate) handle: PeerHandle,
+    /// The sender's nickname as shown.
+    pub(crate) nick: String,
+    /// The sender's folded nickname.
+    pub(crate) key: String,
+    /// Where it goes.
+    pub(crate) conversation: Conversation,
+    /// What it says.
+    pub(crate) text: String,
+    /// The sender's id for it.
+    pub(crate) client_id: String,
+}
+
+enum Outcome {
+    Stored { append: Append, conv: ConvKey, message: ChatMessage },
+    Duplicate { append: Append, ack: Ack },
+    Refused { append: Append, error: ErrorEvent },
+}
+
+/// The writer thread's state.
+pub(crate) struct Writer {
+    conn: Connection,
+    hub: Arc<Hub>,
+    limits: ServerLimits,
+    /// Newest sequence per conversation (`convs` table), cached.
+    last_seq: HashMap<ConvKey, u64>,
+    /// Every nickname ever greeted (folded → shown), so direct messages go only to people who exist.
+    users: HashMap<String, String>,
+    /// User → their direct conversations, for `welcome`.
+    dms: HashMap<String, BTreeSet<ConvKey>>,
+}
+
+impl Writer {
+    /// Loads the cached state from the database.
+    pub(crate) fn new(conn: Connection, hub: Arc<Hub>, limits: ServerLimits) -> rusqlite::Result<Self> {
+        let mut last_seq = HashMap::new();
+        let mut dms: HashMap<String, BTreeSet<ConvKey>> = HashMap::new();
+        {
+            let mut stmt = conn.prepare("SELECT conv, last_seq FROM convs")?;
+            let rows = stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, u64>(1)?)))?;
+            for row in rows {
+                let (conv, seq) = row?;
+                let Some(conv) = ConvKey::parse(&conv) else { continue };
+                if let Some(people) = conv.participants() {
+                    for person in people {
+                        dms.entry(person.to_owned()).or_default().insert(conv.clone());
+                    }
+                }
+                last_seq.insert(conv, seq);
+            }
+        }
+        let users = {
+            let mut stmt = conn.prepare("SELECT key, nick FROM users")?;
+            let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            rows.collect::<rusqlite::Result<HashMap<String, String>>>()?
+        };
+        Ok(Self { conn, hub, limits, last_seq, users, dms })
+    }
+
+    /// Serves operations until `Shutdown` or until every sender is gone.
+    pub(crate) fn run(mut self, mut ops: mpsc::Receiver<Op>) {
+        let mut appends = Vec::new();
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        while ops.blocking_recv_many(&mut batch, MAX_BATCH) > 0 {
+            for op in batch.drain(..) {
+                match op {
+                    Op::Append(append) => appends.push(append),
+                    Op::Shutdown { reply } => {
+                        self.commit_appends(&mut appends);
+                        self.checkpoint();
+                        let _ = reply.send(());
+                        return;
+                    }
+                    other => {
+                        self.commit_appends(&mut appends);
+                        self.handle(other);
+                    }
+                }
+            }
+            self.commit_appends(&mut appends);
+        }
+        self.checkpoint();
+    }
+
+    fn checkpoint(&self) {
+        if let Err(err) = self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
+            tracing::warn!(%err, "WAL checkpoint at shutdown failed; the WAL file will be replayed on next start");
+        }
+    }
+
+    fn handle(&mut self, op: Op) {
+        match op {
+            Op::Hello { handle, nick, key, reply } => self.hello(handle, nick, key, reply),
+            Op::Join { handle, viewer, conversation, after } => self.join(&handle, &viewer, &conversation, after),
+            Op::CreateRoom { handle, room, topic } => self.create_room(&handle, &room, &topic),
+            Op::SetTopic { handle, by, room, topic } => self.set_topic(&handle, &by, &room, &topic),
+            Op::Append(_) | Op::Shutdown { .. } => {}
+        }
+    }
+
+    fn hello(&mut self, handle: PeerHandle, nick: String, key: String, reply: oneshot::Sender<Result<(), NickTaken>>) {
+        if let Err(taken) = self.hub.register(handle.clone(), &nick, &key) {
+            let _ = reply.send(Err(taken));
+            return;
+        }
+        let upsert = "INSERT INTO users (key, nick, last_seen_ms) VALUES (?1, ?2, ?3)
+                      ON CONFLICT (key) DO UPDATE SET nick = excluded.nick, last_seen_ms = excluded.last_seen_ms";
+        if let Err(err) = self.conn.prepare_cached(upsert).and_then(|mut s| s.execute((&key, &nick, now_ms()))) {
+            // The user can still chat; only direct messages to them would be refused until they greet again.
+            tracing::error!(%err, "failed to record a user");
+        } else {
+            self.users.insert(key.clone(), nick.clone());
+        }
+        let dms = self
+            .dms
+            .get(&key)
+            .into_iter()
+            .flatten()
+            .map(|conv| DmInfo {
+                room: conv.display_for(&key),
+                last_seq: self.last_seq.get(conv).copied().unwrap_or(0),
+            })
+            .collect();
+        handle.send_event(&ServerEvent::Welcome(Welcome {
+            protocol: PROTOCOL_VERSION,
+            server: SERVER_NAME.to_owned(),
+            nick,
+            limits: self.limits.to_wire(),
+            rooms: self.hub.rooms(),
+            dms,
+        }));
+        let _ = reply.send(Ok(()));
+    }
+
+    fn commit_appends(&mut self, appends: &mut Vec<Append>) {
+        if appends.is_empty() {
+            return;
+        }
+        let before: HashMap<ConvKey, u64> = self.last_seq.clone();
+        let result = (|| -> rusqlite::Result<Vec<Outcome>> {
+            let tx = self.conn.transaction()?;
+            let mut outcomes = Vec::with_capacity(appends.len());
+            let mut touched = BTreeSet::new();
+            for append in appends.drain(..) {
+                let outcome = insert(&tx, &mut self.last_seq, &self.users, append)?;
+                if let Outcome::Stored { conv, .. } = &outcome {
+                    touched.insert(conv.db());
+                    if let Some(people) = conv.participants() {
+                        for person in people {
+                            self.dms.entry(person.to_owned()).or_default().insert(conv.clone());
+                        }
+                    }
+                }
+                outcomes.push(outcome);
+            }
+            for conv in touched {
+                let Some(key) = ConvKey::parse(&conv) else { continue };
+                let last = self.last_seq.get(&key).copied().unwrap_or(0);
+                tx.prepare_cached(
+                    "INSERT INTO convs (conv, last_seq) VALUES (?1, ?2)
+                     ON CONFLICT (conv) DO UPDATE SET last_seq = excluded.last_seq",
+                )?
+                .execute((&conv, last))?;
+                if last > self.limits.history_limit {
+                    tx.prepare_cached("DELETE FROM messages WHERE conv = ?1 AND seq <= ?2")?
+                        .execute((&conv, last - self.limits.history_limit))?;
+                }
+            }
+            tx.commit()?;
+            Ok(outcomes)
+        })();
+        match result {
+            Ok(outcomes) => outcomes.into_iter().for_each(|outcome| self.dispatch(outcome)),
+            Err(err) => {
+                tracing::error!(%err, count = appends.len(), "failed to store messages");
+                self.last_seq = before;
+                for append in appends.drain(..) {
+                    let mut error = ErrorEvent::new(
+                        ErrorCode::StorageFailed,
+                        "the server could not store your message; nothing was posted, try again later",
+                    );
+                    error.client_id = Some(append.client_id.clone());
+                    append.handle.send_event(&ServerEvent::Error(error));
+                }
+            }
+        }
+    }
+
+    fn dispatch(&self, outcome: Outcome) {
+        match outcome {
+            Outcome::Refused { append, error } => {
+                append.handle.send_event(&ServerEvent::Error(error));
+            }
+            Outcome::Duplicate { append, ack } => {
+                append.handle.send_event(&ServerEvent::Ack(ack));
+            }
+            Outcome::Stored { append, conv, mut message } => {
+                append.handle.send_event(&ServerEvent::Ack(Ack {
+                    client_id: message.client_id.clone(),
+                    room: conv.display_for(&append.key),
+                    id: message.id,
+                    seq: message.seq,
+                    ts: message.ts,
+                    duplicate: false,
+                }));
+                match &conv {
+                    ConvKey::Room(room) => self.hub.broadcast(room, &encode(&ServerEvent::Message(message))),
+                    ConvKey::Direct(..) => {
+                        message.room = conv.display_for(&append.key);
+                        append.handle.send_event(&ServerEvent::Message(message.clone()));
+                        if let Conversation::Direct(other) = &append.conversation {
+                            if *other != append.key {
+                                if let Some(target) = self.hub.handle_of(other) {
+                                    message.room = conv.display_for(other);
+                                    target.send_event(&ServerEvent::Message(message));
+                                }
+                            }
+                        }
+                    }
+                }
+                self.hub.typing(append.handle.id(), &append.conversation, false, std::time::Duration::ZERO);
+            }
+        }
+    }
+
+    fn join(&mut self, handle: &PeerHandle, viewer: &str, conversation: &Conversation, after: Option<u64>) {
+        let room_name = conversation.display();
+        let refuse = |code: ErrorCode, message: &str| {
+            handle.send_event(&ServerEvent::Error(ErrorEvent::new(code, message).in_room(room_name.clone())));
+        };
+        let conv = ConvKey::new(conversation, viewer);
+        let (topic, members) = match conversation {
+            Conversation::Room(room) => match self.hub.topic(room) {
+                Some(topic) => (topic, self.hub.members_with(room, handle.id())),
+                None => return refuse(ErrorCode::NoSuchRoom, "there is no room with that name; create it first"),
+            },
+            Conversation::Direct(other) => {
+                if !self.users.contains_key(other) {
+                    return refuse(ErrorCode::NoSuchUser, "nobody with that nickname has ever been here");
+                }
+                (String::new(), self.hub.online_of([viewer, other]))
+            }
+        };
+        let last_seq = self.last_seq.get(&conv).copied().unwrap_or(0);
+        let (gap, replay) = match after.filter(|after| *after < last_seq) {
+            None => (None, Vec::new()),
+            Some(after) => match self.missed(&conv, viewer, after, last_seq) {
+                Ok(found) => found,
+                Err(err) => {
+                    tracing::error!(%err, "failed to read messages to replay");
+                    return refuse(ErrorCode::StorageFailed, "the server could not read the room's history");
+                }
+            },
+        };
+        handle.send_event(&ServerEvent::Joined(Joined {
+            room: conv.display_for(viewer),
+            topic,
+            members,
+            last_seq,
+            gap,
+        }));
+        for message in replay {
+            handle.send_event(&ServerEvent::Message(message));
+        }
+        if let Conversation::Room(room) = conversation {
+            self.hub.join(room, handle.id());
+        }
+    }
+
+    /// What a client that saw up to `after` missed, up to `last`: the gap it cannot get back, and the messages.
+    fn missed(
+        &self,
+        conv: &ConvKey,
+        viewer: &str,
+        after: u64,
+        last: u64,
+    ) -> rusqlite::Result<(Option<Gap>, Vec<ChatMessage>)> {
+        let first_kept = query::first_kept(&self.conn, conv)?.unwrap_or(last + 1);
+        let mut start = after + 1;
+        let mut reason = None;
+        if start < first_kept {
+            start = first_kept;
+            reason = Some(GapReason::Pruned);
+        }
+        let resume_max = u64::from(self.limits.resume_max);
+        if last >= start && last - start + 1 > resume_max {
+            start = last + 1 - resume_max;
+            reason = reason.or(Some(GapReason::TooMany));
+        }
+        let gap = reason.map(|reason| Gap { from: after + 1, to: start - 1, reason });
+        let replay = if start <= last { query::range(&self.conn, conv, viewer, start, last)? } else { Vec::new() };
+        Ok((gap, replay))
+    }
+
+    fn create_room(&mut self, handle: &PeerHandle, room: &str, topic: &str) {
+        let refuse = |code: ErrorCode, message: &str| {
+            handle.send_event(&ServerEvent::Error(ErrorEvent::new(code, message).in_room(room)));
+        };
+        if self.hub.room_exists(room) {
+            return refuse(ErrorCode::RoomExists, "a room with that name already exists; join it instead");
+        }
+        if self.hub.room_count() >= self.limits.max_rooms {
+            return refuse(ErrorCode::TooManyRooms, "this server holds as many rooms as it allows");
+        }
+        let insert = "INSERT INTO rooms (name, topic, created_ms) VALUES (?1, ?2, ?3)";
+        match self.conn.execute(insert, (room, topic, now_ms())) {
+            Ok(_) => {
+                self.hub.add_room(room, topic);
+            }
+            Err(err) => {
+                tracing::error!(%err, "failed to create a room");
+                refuse(ErrorCode::StorageFailed, "the server could not store the new room; try again later");
+            }
+        }
+    }
+
+    fn set_topic(&mut self, handle: &PeerHandle, by: &str, room: &str, topic: &str) {
+        match self.conn.execute("UPDATE rooms SET topic = ?2 WHERE name = ?1", (room, topic)) {
+            Ok(_) => self.hub.set_topic(room, topic, by),
+            Err(err) => {
+                tracing::error!(%err, "failed to store a topic");
+                let error = ErrorEvent::new(ErrorCode::StorageFailed, "the server could not store the topic");
+                handle.send_event(&ServerEvent::Error(error.in_room(room)));
+            }
+        }
+    }
+}
+
+/// Stores one message in the open transaction, or finds the copy a resend repeats.
+fn insert(
+    tx: &Transaction<'_>,
+    last_seq: &mut HashMap<ConvKey, u64>,
+    users: &HashMap<String, String>,
+    append: Append,
+) -> rusqlite::Result<Outcome> {
+    if let Conversation::Direct(other) = &append.conversation {
+        if !users.contains_key(other) {
+            let mut error = ErrorEvent::new(ErrorCode::NoSuchUser, "nobody with that nickname has ever been here")
+                .in_room(append.conversation.display());
+            error.client_id = Some(append.client_id.clone());
+            return Ok(Outcome::Refused { append, error });
+        }
+    }
+    let conv = ConvKey::new(&append.conversation, &append.key);
+    let seq = last_seq.get(&conv).copied().unwrap_or(0) + 1;
+    let ts = now_ms();
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO messages (conv, seq, sender_key, sender, client_id, text, ts)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (sender_key, client_id) DO NOTHING",
+        )?
+        .execute((conv.db(), seq, &append.key, &append.nick, &append.client_id, &append.text, ts))?;
+    if inserted == 0 {
+        let original = tx
+            .prepare_cached("SELECT id, conv, seq, ts FROM messages WHERE sender_key = ?1 AND client_id = ?2")?
+            .query_row((&append.key, &append.client_id), |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get::<_, u64>(2)?, row.get::<_, i64>(3)?))
+            })
+            .optional()?;
+        if let Some((id, stored_conv, seq, ts)) = original {
+            let room = ConvKey::parse(&stored_conv).map_or(stored_conv, |c| c.display_for(&append.key));
+            let ack = Ack { client_id: append.client_id.clone(), room, id, seq, ts, duplicate: true };
+            return Ok(Outcome::Duplicate { append, ack });
+        }
+        return Err(rusqlite::Error::QueryReturnedNoRows);
+    }
+    last_seq.insert(conv.clone(), seq);
+    let message = ChatMessage {
+        room: conv.display_for(&append.key),
+        id: tx.last_insert_rowid(),
+        seq,
+        from: append.nick.clone(),
+        text: append.text.clone(),
+        ts,
+        client_id: append.client_id.clone(),
+    };
+    Ok(Outcome::Stored { append, conv, message })
+}
