@@ -115,6 +115,16 @@ struct TypeProbe {
 
 /// Decodes one text frame, classifying failures as `bad_json`, `unknown_type` or `bad_message`.
 pub fn decode(text: &str) -> Result<ClientMessage, DecodeError> {
+    if !text.trim_start().starts_with('{') {
+        // serde would read `["leave","lobby"]` as a tagged sequence; the protocol only has objects.
+        return Err(match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+            Ok(_) => DecodeError {
+                code: ErrorCode::UnknownType,
+                detail: "expected a JSON object with a string \"type\" field".into(),
+            },
+            Err(err) => DecodeError { code: ErrorCode::BadJson, detail: format!("not valid JSON: {err}") },
+        });
+    }
     let err = match serde_json::from_str::<ClientMessage>(text) {
         Ok(message) => return Ok(message),
         Err(err) => err,
@@ -178,6 +188,9 @@ mod tests {
         assert_eq!(code(r#"{"type":"dance"}"#), Some(ErrorCode::UnknownType));
         assert_eq!(code(r#"{"no_type":1}"#), Some(ErrorCode::UnknownType));
         assert_eq!(code("[1,2]"), Some(ErrorCode::UnknownType));
+        assert_eq!(code(r#"["leave","lobby"]"#), Some(ErrorCode::UnknownType));
+        assert_eq!(code("42"), Some(ErrorCode::UnknownType));
+        assert_eq!(code("[1,"), Some(ErrorCode::BadJson));
         assert_eq!(code(r#"{"type":"send","room":"lobby"}"#), Some(ErrorCode::BadMessage));
         assert_eq!(code(r#"{"type":"join","room":5}"#), Some(ErrorCode::BadMessage));
     }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ErrorCode {
-    /// The frame is not valid JSON (or not UTF-8 text).
+    /// The frame is not valid JSON.
     BadJson,
     /// The JSON has no `type`, or a `type` this server does not know.
     UnknownType,
@@ -104,6 +104,8 @@ pub enum CloseCode {
     Normal,
     /// 1001: the server is shutting down; reconnect later.
     GoingAway,
+    /// 1007: a text frame was not valid UTF-8.
+    InvalidPayload,
     /// 1008: the client kept breaking the rules (e.g. ignored rate limits); do not retry at once.
     PolicyViolation,
     /// 1009: a frame exceeded the hard size limit, far above `max_frame_bytes`.
@@ -126,6 +128,7 @@ impl CloseCode {
         match self {
             Self::Normal => 1000,
             Self::GoingAway => 1001,
+            Self::InvalidPayload => 1007,
             Self::PolicyViolation => 1008,
             Self::MessageTooBig => 1009,
             Self::InternalError => 1011,
@@ -141,6 +144,7 @@ impl CloseCode {
         [
             Self::Normal,
             Self::GoingAway,
+            Self::InvalidPayload,
             Self::PolicyViolation,
             Self::MessageTooBig,
             Self::InternalError,

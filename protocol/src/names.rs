@@ -73,11 +73,18 @@ pub fn validate_client_id(id: &str) -> bool {
 /// Whether text is fit to show others: at least one visible character and no control characters other than tab and
 /// line breaks, nor bidirectional overrides that would make it read differently from how it was written.
 pub fn is_displayable_text(text: &str) -> bool {
-    !text.trim().is_empty()
-        && text.chars().all(|c| {
-            !(c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
-                && !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-        })
+    text.chars().any(|c| !c.is_whitespace() && !is_invisible_format(c))
+        && text.chars().all(|c| (!c.is_control() || matches!(c, '\n' | '\t' | '\r')) && !is_bidi_control(c))
+}
+
+/// Embeddings, overrides and isolates, which make text display in another order than it was typed.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Zero-width and byte-order characters: text made only of these looks empty.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
 }
 
 /// What a `room` field names: a room everyone can join, or a direct conversation with one user (`"@nick"`).
@@ -149,6 +156,7 @@ mod tests {
     fn text_must_be_visible_and_free_of_controls() {
         assert!(is_displayable_text("hello\nworld\t!"));
         assert!(!is_displayable_text("   \n"));
+        assert!(!is_displayable_text("\u{200B}\u{FEFF} "));
         assert!(!is_displayable_text("bell\u{7}"));
         assert!(!is_displayable_text("abc\u{202E}def"));
     }

@@ -47,7 +47,16 @@ where
                 break Some((CloseCode::SlowConsumer, "you stopped reading and fell too far behind".into()))
             }
             Some(frame) = outbox.recv() => {
-                if write_batch(&mut ws, frame, &mut outbox, limits.write_timeout).await.is_err() {
+                let write = write_batch(&mut ws, frame, &mut outbox, limits.write_timeout);
+                // A client that stopped reading blocks the write; its overflow must still cut it off promptly.
+                let written = tokio::select! {
+                    written = write => written,
+                    () = overflow.wait() => Err(()),
+                };
+                if written.is_err() {
+                    if overflow.happened() {
+                        break Some((CloseCode::SlowConsumer, "you stopped reading and fell too far behind".into()));
+                    }
                     break None;
                 }
             }
@@ -58,6 +67,9 @@ where
                     Some(Err(WsError::Capacity(CapacityError::MessageTooLong { size, max_size }))) => {
                         let reason = format!("frame of {size} bytes exceeds the hard limit of {max_size}");
                         break Some((CloseCode::MessageTooBig, reason));
+                    }
+                    Some(Err(WsError::Utf8(_))) => {
+                        break Some((CloseCode::InvalidPayload, "a text frame was not valid UTF-8".into()));
                     }
                     Some(Err(err)) => {
                         tracing::debug!(%err, "connection failed");
@@ -87,12 +99,20 @@ where
         }
     };
     session.end();
-    if let Some((code, reason)) = close {
-        tracing::debug!(code = code.as_u16(), %reason, "closing");
-        let frame = CloseFrame { code: WsCloseCode::from(code.as_u16()), reason: reason.into() };
-        let _ = time::timeout(CLOSE_TIMEOUT, ws.send(Message::Close(Some(frame)))).await;
+    let goodbye_sent = match close {
+        Some((code, reason)) => {
+            tracing::debug!(code = code.as_u16(), %reason, "closing");
+            let frame = CloseFrame { code: WsCloseCode::from(code.as_u16()), reason: reason.into() };
+            matches!(time::timeout(CLOSE_TIMEOUT, ws.send(Message::Close(Some(frame)))).await, Ok(Ok(())))
+        }
+        None => true,
+    };
+    if goodbye_sent {
+        let _ = time::timeout(CLOSE_TIMEOUT, ws.close()).await;
+        // Complete the closing handshake: wait for the client's close before dropping the socket, or its unread
+        // close frame could be lost to a TCP reset.
+        let _ = time::timeout(CLOSE_TIMEOUT, async { while let Some(Ok(_)) = ws.next().await {} }).await;
     }
-    let _ = time::timeout(CLOSE_TIMEOUT, ws.close()).await;
 }
 
 /// Writes `first` and whatever else is already queued, then flushes once.

@@ -117,6 +117,11 @@ impl Outbox {
 pub(crate) struct OverflowSignal(Arc<Shared>);
 
 impl OverflowSignal {
+    /// Whether the queue has overflowed.
+    pub(crate) fn happened(&self) -> bool {
+        self.0.overflowed.load(Ordering::Relaxed)
+    }
+
     /// Waits for the overflow (at once if it already happened).
     pub(crate) async fn wait(&self) {
         if self.0.overflowed.load(Ordering::Relaxed) {

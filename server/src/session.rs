@@ -19,6 +19,9 @@ use crate::store::{Anchor, Append, Op};
 /// Messages per history page when the client does not say.
 const DEFAULT_PAGE: u32 = 50;
 
+/// What a command answers: an event for the requester (if any), or a refusal.
+type Reply = Result<Option<ServerEvent>, ErrorEvent>;
+
 /// A close the session asks for: code and reason.
 pub(crate) type CloseRequest = (CloseCode, String);
 
@@ -151,17 +154,19 @@ impl Session {
             ClientMessage::Leave { room } => self.leave(&room),
             ClientMessage::CreateRoom { room, topic } => self.create_room(&room, topic.unwrap_or_default()).await,
             ClientMessage::SetTopic { room, topic } => self.set_topic(&identity, &room, topic).await,
-            ClientMessage::ListRooms => Ok(self.reply(ServerEvent::RoomList { rooms: self.shared.hub.rooms() })),
+            ClientMessage::ListRooms => Ok(Some(ServerEvent::RoomList { rooms: self.shared.hub.rooms() })),
             ClientMessage::Who { room } => self.who(&identity, &room),
             ClientMessage::Send { room, text, client_id } => self.send(&identity, &room, text, client_id).await,
             ClientMessage::Typing { room, typing } => self.typing(&room, typing),
             ClientMessage::History { room, before, after, limit } => {
                 self.history(&identity, &room, before, after, limit).await
             }
-            ClientMessage::Hello { .. } | ClientMessage::Ping { .. } => Ok(()),
+            ClientMessage::Hello { .. } | ClientMessage::Ping { .. } => Ok(None),
         };
-        if let Err(refusal) = result {
-            self.refuse(refusal);
+        match result {
+            Ok(Some(event)) => self.reply(event),
+            Ok(None) => {}
+            Err(refusal) => self.refuse(refusal),
         }
     }
 
@@ -187,12 +192,12 @@ impl Session {
         }
     }
 
-    async fn submit(&self, op: Op) -> Result<(), ErrorEvent> {
-        self.shared
-            .store
-            .submit(op)
-            .await
-            .map_err(|_| error(ErrorCode::Unavailable, "the server is shutting down; try again soon"))
+    /// Hands an operation to the store, which answers the client itself once it is done.
+    async fn submit(&self, op: Op) -> Reply {
+        match self.shared.store.submit(op).await {
+            Ok(()) => Ok(None),
+            Err(_) => Err(error(ErrorCode::Unavailable, "the server is shutting down; try again soon")),
+        }
     }
 
     fn require_member(&self, room: &str, field: &str) -> Result<(), ErrorEvent> {
@@ -202,18 +207,18 @@ impl Session {
         Err(error(ErrorCode::NotInRoom, format!("join {field:?} first")).in_room(field))
     }
 
-    async fn join(&self, identity: &Identity, room: &str, after: Option<u64>) -> Result<(), ErrorEvent> {
+    async fn join(&self, identity: &Identity, room: &str, after: Option<u64>) -> Reply {
         let conversation = conversation(room)?;
         let handle = self.handle.clone();
         self.submit(Op::Join { handle, viewer: identity.key.clone(), conversation, after }).await
     }
 
-    fn leave(&self, field: &str) -> Result<(), ErrorEvent> {
+    fn leave(&self, field: &str) -> Reply {
         let Conversation::Room(room) = conversation(field)? else {
             return Err(error(ErrorCode::NotInRoom, "direct conversations cannot be left").in_room(field));
         };
         match self.shared.hub.leave(&room, self.handle.id()) {
-            Ok(()) => Ok(self.reply(ServerEvent::Left { room })),
+            Ok(()) => Ok(Some(ServerEvent::Left { room })),
             Err(_) => Err(error(ErrorCode::NotInRoom, format!("you are not in {field:?}")).in_room(field)),
         }
     }
@@ -230,7 +235,7 @@ impl Session {
         Ok(())
     }
 
-    async fn create_room(&self, field: &str, topic: String) -> Result<(), ErrorEvent> {
+    async fn create_room(&self, field: &str, topic: String) -> Reply {
         if let Err(err) = names::validate_room(field) {
             return Err(name_error(ErrorCode::InvalidRoom, "the room name", &err, field).in_room(field));
         }
@@ -238,7 +243,7 @@ impl Session {
         self.submit(Op::CreateRoom { handle: self.handle.clone(), room: fold(field), topic }).await
     }
 
-    async fn set_topic(&self, identity: &Identity, field: &str, topic: String) -> Result<(), ErrorEvent> {
+    async fn set_topic(&self, identity: &Identity, field: &str, topic: String) -> Reply {
         let Conversation::Room(room) = conversation(field)? else {
             return Err(error(ErrorCode::InvalidRoom, "direct conversations have no topic").in_room(field));
         };
@@ -248,7 +253,7 @@ impl Session {
         self.submit(Op::SetTopic { handle: self.handle.clone(), by, room, topic }).await
     }
 
-    fn who(&self, identity: &Identity, field: &str) -> Result<(), ErrorEvent> {
+    fn who(&self, identity: &Identity, field: &str) -> Reply {
         let members = match conversation(field)? {
             Conversation::Room(room) => self
                 .shared
@@ -257,10 +262,10 @@ impl Session {
                 .ok_or_else(|| error(ErrorCode::NoSuchRoom, "there is no room with that name").in_room(field))?,
             Conversation::Direct(other) => self.shared.hub.online_of([&identity.key, &other]),
         };
-        Ok(self.reply(ServerEvent::Members { room: field.to_lowercase(), members }))
+        Ok(Some(ServerEvent::Members { room: field.to_lowercase(), members }))
     }
 
-    async fn send(&self, identity: &Identity, field: &str, text: String, client_id: String) -> Result<(), ErrorEvent> {
+    async fn send(&self, identity: &Identity, field: &str, text: String, client_id: String) -> Reply {
         let refusal = |code: ErrorCode, message: String| {
             let mut refusal = error(code, message).in_room(field);
             refusal.client_id = Some(client_id.clone());
@@ -293,13 +298,13 @@ impl Session {
         self.submit(Op::Append(append)).await.map_err(|e| refusal(e.code, e.message))
     }
 
-    fn typing(&self, field: &str, typing: bool) -> Result<(), ErrorEvent> {
+    fn typing(&self, field: &str, typing: bool) -> Reply {
         let conversation = conversation(field)?;
         if let Conversation::Room(room) = &conversation {
             self.require_member(room, field)?;
         }
         self.shared.hub.typing(self.handle.id(), &conversation, typing, self.shared.limits.typing_ttl);
-        Ok(())
+        Ok(None)
     }
 
     async fn history(
@@ -309,7 +314,7 @@ impl Session {
         before: Option<u64>,
         after: Option<u64>,
         limit: Option<u32>,
-    ) -> Result<(), ErrorEvent> {
+    ) -> Reply {
         let anchor = match (before, after) {
             (None, None) => Anchor::Latest,
             (Some(before), None) => Anchor::Before(before),
@@ -329,7 +334,7 @@ impl Session {
             }
         }
         match self.shared.store.history(&conversation, &identity.key, anchor, limit).await {
-            Ok(page) => Ok(self.reply(ServerEvent::History(page))),
+            Ok(page) => Ok(Some(ServerEvent::History(page))),
             Err(err) => {
                 tracing::error!(%err, "history read failed");
                 Err(error(ErrorCode::StorageFailed, "the server could not read the history; try again").in_room(field))

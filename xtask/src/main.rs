@@ -1,1 +1,134 @@
-fn main() {}
+//! Parlor's project automation, run as `cargo xtask <command>` (the alias lives in `.cargo/config.toml`).
+//!
+//! - `run`: make sure the machine can build, then run Parlor (today the server) — see [`run`].
+//! - `test`: install what is missing, then formatting, lints and tests, stopping at the first failure — see
+//!   [`checks`].
+//! - `help`: usage.
+//!
+//! Installs live in [`setup`]; [`cmd`] runs external programs with an echo and a clear error. This file only parses
+//! arguments and dispatches.
+
+mod checks;
+mod cmd;
+mod run;
+mod setup;
+mod tally;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+
+fn main() -> ExitCode {
+    match try_main() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("\nxtask: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn try_main() -> Result<()> {
+    let mut args = std::env::args().skip(1);
+    let command = args.next();
+    let rest: Vec<String> = args.collect();
+    match command.as_deref() {
+        Some("run") => {
+            let (flags, server_args) = split_at_dashes(&rest);
+            let install = parse_flags("run", flags)?;
+            run::run(&workspace_root()?, &run::Options { install, server_args: server_args.to_vec() })
+        }
+        Some("test") => {
+            let install = parse_flags("test", &rest)?;
+            checks::test(&workspace_root()?, install)
+        }
+        Some("help" | "-h" | "--help") => {
+            print!("{}", usage());
+            Ok(())
+        }
+        None => {
+            eprint!("{}", usage());
+            bail!("no command given")
+        }
+        Some(other) => bail!("unknown command `{other}`; see `cargo xtask help`"),
+    }
+}
+
+/// Splits `[flags..] -- [args..]` into the xtask's own flags and the arguments passed through.
+fn split_at_dashes(args: &[String]) -> (&[String], &[String]) {
+    match args.iter().position(|a| a == "--") {
+        Some(at) => (&args[..at], &args[at + 1..]),
+        None => (args, &[]),
+    }
+}
+
+/// Parses the flags a command accepts (only `--no-install`); returns whether to install.
+fn parse_flags(command: &str, flags: &[String]) -> Result<bool> {
+    let mut install = true;
+    for flag in flags {
+        match flag.as_str() {
+            "--no-install" => install = false,
+            other if command == "run" => bail!(
+                "unknown option `{other}` for run; pass server arguments after `--`, e.g. `cargo xtask run -- --help`"
+            ),
+            other => bail!("unknown option `{other}` for {command}; see `cargo xtask help`"),
+        }
+    }
+    Ok(install)
+}
+
+/// The workspace root (the parent of this crate's directory), where every cargo command runs.
+fn workspace_root() -> Result<PathBuf> {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .context("the xtask crate has no parent directory, so the workspace root is unknown")
+}
+
+/// Prints a step header, `==> title`.
+pub fn header(title: &str) {
+    println!("\n==> {title}");
+}
+
+fn usage() -> String {
+    format!(
+        "\
+Parlor project automation.
+
+Usage: cargo xtask <command> [--no-install] [-- <server args>]
+
+Commands:
+  run [-- ARGS]   Install what building needs if missing, then run Parlor: today the server,
+                  `cargo run --release -p parlor-server -- ARGS` (default: ws://127.0.0.1:7878/ws).
+  test            Install what is missing, then run, stopping at the first failure:
+                    1. cargo fmt --all -- --check
+                    2. cargo clippy --workspace --all-targets -- -D warnings
+                    3. cargo test --workspace   (with PARLOR_PYTHON set, see below)
+  help            Print this help.
+
+Options:
+  --no-install    Skip every install, for a machine that is already set up.
+
+What gets installed (only what is missing):
+  run, test  apt packages (Debian/Ubuntu; via sudo when not root): {build}
+  test       apt packages: {test}
+             rustup components: {components}
+             a Python venv at ~/.cache/parlor/venv with: {python}
+             (passed to the tests as PARLOR_PYTHON; a PARLOR_PYTHON already set is used instead)
+  Without apt-get, the needed packages are listed and the command carries on.
+",
+        build = setup::BUILD_PACKAGES.join(" "),
+        test = or_none(setup::TEST_PACKAGES),
+        components = setup::RUST_COMPONENTS.join(" "),
+        python = setup::PYTHON_PACKAGES.join(" "),
+    )
+}
+
+fn or_none(list: &[&str]) -> String {
+    if list.is_empty() {
+        "(none yet)".to_owned()
+    } else {
+        list.join(" ")
+    }
+}

@@ -1,0 +1,12 @@
+//! Integration tests: a real server on a loopback port picked by the OS, real SQLite files in temporary
+//! directories, and real tokio-tungstenite clients.
+
+mod util;
+
+mod chat;
+mod errors;
+mod history;
+mod interop;
+mod lifecycle;
+mod limits;
+mod resume;

@@ -1,0 +1,147 @@
+//! Making a machine ready: system packages through apt (Debian/Ubuntu), the rustfmt and clippy components, and a
+//! Python virtual environment with `websockets` for the tests that drive the server from Python.
+//!
+//! Everything here only acts when something is missing, says what it will install before installing it, and on a
+//! system without apt prints what is needed and carries on.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{bail, Context, Result};
+
+use crate::cmd;
+
+/// Debian/Ubuntu packages needed to build and run Parlor (the C toolchain for bundled SQLite, and Python for tests).
+pub const BUILD_PACKAGES: &[&str] = &["build-essential", "pkg-config", "python3", "python3-venv"];
+
+/// Debian/Ubuntu packages needed only by the tests, on top of [`BUILD_PACKAGES`] (none yet; Xvfb etc. come with the
+/// desktop app).
+pub const TEST_PACKAGES: &[&str] = &[];
+
+/// Rust toolchain components the checks use.
+pub const RUST_COMPONENTS: &[&str] = &["rustfmt", "clippy"];
+
+/// Python packages the tests need in the virtual environment.
+pub const PYTHON_PACKAGES: &[&str] = &["websockets"];
+
+/// The module the tests import, used to tell whether [`PYTHON_PACKAGES`] are installed.
+const PYTHON_PROBE: &str = "import websockets";
+
+/// Set once `apt-get update` has run, so one xtask run refreshes the package lists at most once.
+static APT_UPDATED: AtomicBool = AtomicBool::new(false);
+
+/// Installs whichever of `packages` are missing with `apt-get` (via `sudo` when not root). Without apt, prints the
+/// list for the user to install by other means and returns successfully.
+pub fn ensure_packages(packages: &[&str]) -> Result<()> {
+    if packages.is_empty() {
+        return Ok(());
+    }
+    if !cmd::exists("apt-get") || !cmd::exists("dpkg-query") {
+        println!(
+            "No apt-get here (not Debian/Ubuntu): make sure the equivalents of these are installed: {}",
+            packages.join(" ")
+        );
+        return Ok(());
+    }
+    let missing: Vec<&str> = packages.iter().copied().filter(|p| !is_installed(p)).collect();
+    if missing.is_empty() {
+        println!("System packages present: {}", packages.join(" "));
+        return Ok(());
+    }
+    println!("Installing missing system packages: {}", missing.join(" "));
+    let sudo = !is_root()?;
+    if sudo && !cmd::exists("sudo") {
+        bail!("not root and `sudo` is missing: install these as root, then retry: {}", missing.join(" "));
+    }
+    if !APT_UPDATED.swap(true, Ordering::SeqCst) {
+        cmd::run(&mut apt(sudo, &["update"])).context("could not update the apt package lists")?;
+    }
+    let mut install = vec!["install", "-y", "--no-install-recommends"];
+    install.extend(&missing);
+    cmd::run(&mut apt(sudo, &install)).with_context(|| format!("could not install {}", missing.join(" ")))?;
+    Ok(())
+}
+
+/// Adds the rustfmt and clippy components with rustup when `cargo fmt` or `cargo clippy` does not work.
+pub fn ensure_rust_components() -> Result<()> {
+    let works = |sub: &str| cmd::probe(Command::new("cargo").args([sub, "--version"]));
+    if works("fmt") && works("clippy") {
+        return Ok(());
+    }
+    println!("Installing Rust components: {}", RUST_COMPONENTS.join(" "));
+    cmd::run(Command::new("rustup").args(["component", "add"]).args(RUST_COMPONENTS))
+        .context("could not add the Rust components (is the toolchain managed by rustup? see https://rustup.rs)")
+}
+
+/// Makes sure the virtual environment at [`venv_dir`] exists and has [`PYTHON_PACKAGES`]; returns its Python.
+pub fn ensure_python_venv() -> Result<PathBuf> {
+    let venv = venv_dir()?;
+    let python = venv_python(&venv);
+    if !cmd::probe(Command::new(&python).arg("--version")) {
+        println!("Creating a Python virtual environment at {}", venv.display());
+        let dir = venv.to_str().context("the virtual environment path is not UTF-8")?;
+        cmd::run(Command::new("python3").args(["-m", "venv", "--clear", dir]))
+            .context("could not create the Python virtual environment (on Debian/Ubuntu it needs python3-venv)")?;
+    }
+    if !python_ready(&python) {
+        println!("Installing Python packages into {}: {}", venv.display(), PYTHON_PACKAGES.join(" "));
+        cmd::run(Command::new(&python).args(["-m", "pip", "install", "--quiet"]).args(PYTHON_PACKAGES))
+            .context("could not install the Python packages")?;
+        if !python_ready(&python) {
+            bail!("`{PYTHON_PROBE}` still fails in {} after installing", python.display());
+        }
+    }
+    Ok(python)
+}
+
+/// The venv's Python if it is already usable, for runs that skip installing.
+pub fn existing_python_venv() -> Option<PathBuf> {
+    let python = venv_python(&venv_dir().ok()?);
+    python_ready(&python).then_some(python)
+}
+
+/// Where the tests' virtual environment lives: `$HOME/.cache/parlor/venv`, outside the checkout.
+pub fn venv_dir() -> Result<PathBuf> {
+    let home = env::var_os("HOME")
+        .or_else(|| env::var_os("USERPROFILE"))
+        .filter(|h| !h.is_empty())
+        .context("neither HOME nor USERPROFILE is set, so there is no place for the Python virtual environment")?;
+    Ok(PathBuf::from(home).join(".cache").join("parlor").join("venv"))
+}
+
+fn venv_python(venv: &Path) -> PathBuf {
+    if cfg!(windows) {
+        venv.join("Scripts").join("python.exe")
+    } else {
+        venv.join("bin").join("python")
+    }
+}
+
+fn python_ready(python: &Path) -> bool {
+    cmd::probe(Command::new(python).args(["-c", PYTHON_PROBE]))
+}
+
+fn is_installed(package: &str) -> bool {
+    cmd::capture(Command::new("dpkg-query").args(["-W", "-f=${Status}", package]))
+        .is_ok_and(|status| status.contains("install ok installed"))
+}
+
+fn is_root() -> Result<bool> {
+    Ok(cmd::capture(Command::new("id").arg("-u")).context("could not tell whether we are root (`id -u`)")? == "0")
+}
+
+fn apt(sudo: bool, args: &[&str]) -> Command {
+    let mut command = if sudo {
+        let mut c = Command::new("sudo");
+        c.args(["DEBIAN_FRONTEND=noninteractive", "apt-get"]);
+        c
+    } else {
+        let mut c = Command::new("apt-get");
+        c.env("DEBIAN_FRONTEND", "noninteractive");
+        c
+    };
+    command.args(args);
+    command
+}
