@@ -19,6 +19,9 @@ pub enum ClientMessage {
         /// The client's name and version, for the server's logs (e.g. `"parlor-desktop/0.1.0"`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         client: Option<String>,
+        /// The server password, when the host set one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        password: Option<String>,
     },
     /// Enter a room (or open a direct conversation `"@nick"`) and, with `after`, receive what was missed since then.
     Join {
@@ -152,7 +155,7 @@ mod tests {
     #[test]
     fn every_variant_round_trips() {
         let all = vec![
-            ClientMessage::Hello { protocol: 1, nick: "ana".into(), client: Some("test/1".into()) },
+            ClientMessage::Hello { protocol: 1, nick: "ana".into(), client: Some("test/1".into()), password: None },
             ClientMessage::Join { room: "lobby".into(), after: Some(4) },
             ClientMessage::Leave { room: "lobby".into() },
             ClientMessage::CreateRoom { room: "maths".into(), topic: None },
@@ -174,7 +177,7 @@ mod tests {
     #[test]
     fn documented_examples_decode() {
         let hello = decode(r#"{"type":"hello","protocol":1,"nick":"ana"}"#);
-        assert_eq!(hello, Ok(ClientMessage::Hello { protocol: 1, nick: "ana".into(), client: None }));
+        assert_eq!(hello, Ok(ClientMessage::Hello { protocol: 1, nick: "ana".into(), client: None, password: None }));
         assert_eq!(decode(r#"{"type":"list_rooms"}"#), Ok(ClientMessage::ListRooms));
         let extra = decode(r#"{"type":"leave","room":"lobby","future_field":true}"#);
         assert_eq!(extra, Ok(ClientMessage::Leave { room: "lobby".into() }));

@@ -24,6 +24,10 @@ pub enum ErrorCode {
     HelloRequired,
     /// `hello` was sent again on a connection that already has a nickname.
     AlreadyGreeted,
+    /// The server has a password and `hello` gave none.
+    PasswordRequired,
+    /// The password in `hello` is not the server's.
+    WrongPassword,
     /// Another online user holds this nickname (compared case-insensitively).
     NickTaken,
     /// The nickname breaks the naming rules (see `names`).
@@ -70,6 +74,8 @@ impl ErrorCode {
             Self::UnsupportedVersion => "unsupported_version",
             Self::HelloRequired => "hello_required",
             Self::AlreadyGreeted => "already_greeted",
+            Self::PasswordRequired => "password_required",
+            Self::WrongPassword => "wrong_password",
             Self::NickTaken => "nick_taken",
             Self::InvalidNick => "invalid_nick",
             Self::InvalidRoom => "invalid_room",

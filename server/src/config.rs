@@ -21,13 +21,39 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Limits, with defaults fit for a classroom.
     pub limits: ServerLimits,
+    /// A password every client must give in `hello`; `None` lets anyone who can reach the server in.
+    pub password: Option<ServerPassword>,
+}
+
+/// The server password. Its `Debug` output is redacted so it never reaches a log.
+#[derive(Clone)]
+pub struct ServerPassword(String);
+
+impl ServerPassword {
+    /// Wraps a password; an empty one means no password.
+    pub fn new(password: impl Into<String>) -> Option<Self> {
+        let password = password.into();
+        (!password.is_empty()).then_some(Self(password))
+    }
+
+    /// Compares in time independent of where the two differ, so timing does not reveal a prefix.
+    pub fn matches(&self, given: &str) -> bool {
+        let (a, b) = (self.0.as_bytes(), given.as_bytes());
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
+impl std::fmt::Debug for ServerPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServerPassword(<redacted>)")
+    }
 }
 
 impl Config {
     /// A configuration with default limits, listening on [`DEFAULT_BIND`].
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         let bind = DEFAULT_BIND.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 7878)));
-        Self { bind, data_dir: data_dir.into(), limits: ServerLimits::default() }
+        Self { bind, data_dir: data_dir.into(), limits: ServerLimits::default(), password: None }
     }
 
     /// The per-user data directory of this OS (e.g. `~/.local/share/parlor` on Linux), if the OS has one.
@@ -115,5 +141,20 @@ impl ServerLimits {
             resume_max: self.resume_max,
             typing_ttl_ms: u64::try_from(self.typing_ttl.as_millis()).unwrap_or(u64::MAX),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_compare_exactly_and_never_print() {
+        let password = ServerPassword::new("s3cret").expect("not empty");
+        assert!(password.matches("s3cret"));
+        assert!(!password.matches("s3cre"));
+        assert!(!password.matches("s3cres"));
+        assert!(!format!("{password:?}").contains("s3cret"));
+        assert!(ServerPassword::new("").is_none());
     }
 }

@@ -37,6 +37,6 @@ mod session;
 mod shutdown;
 mod store;
 
-pub use config::{Config, ServerLimits, DATABASE_FILE, DEFAULT_BIND};
+pub use config::{Config, ServerLimits, ServerPassword, DATABASE_FILE, DEFAULT_BIND};
 pub use error::ServerError;
 pub use server::{start, RunningServer};

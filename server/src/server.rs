@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-use crate::config::{Config, ServerLimits, DATABASE_FILE};
+use crate::config::{Config, ServerLimits, ServerPassword, DATABASE_FILE};
 use crate::error::ServerError;
 use crate::hub::Hub;
 use crate::shutdown::{self, Shutdown, ShutdownTrigger};
@@ -37,6 +37,8 @@ pub(crate) struct Shared {
     pub(crate) connections: Arc<Semaphore>,
     /// For `/health`'s uptime.
     pub(crate) started: Instant,
+    /// The password `hello` must carry, if the host set one.
+    pub(crate) password: Option<ServerPassword>,
 }
 
 impl Shared {
@@ -83,7 +85,7 @@ impl RunningServer {
 
 /// Opens the data directory and database, binds the address, and starts serving on the current tokio runtime.
 pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
-    let Config { bind, data_dir, limits } = config;
+    let Config { bind, data_dir, limits, password } = config;
     std::fs::create_dir_all(&data_dir).map_err(|source| ServerError::DataDir { path: data_dir.clone(), source })?;
     let path = data_dir.join(DATABASE_FILE);
     let store_limits = limits.clone();
@@ -104,6 +106,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         connections: Arc::new(Semaphore::new(limits.max_connections)),
         limits,
         started: Instant::now(),
+        password,
     });
     let (trigger, shutdown) = shutdown::channel();
     tracing::info!(%local_addr, data_dir = %data_dir.display(), "listening");

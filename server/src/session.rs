@@ -139,8 +139,8 @@ impl Session {
     async fn dispatch(&mut self, message: ClientMessage) {
         let identity = match (&message, &self.identity) {
             (ClientMessage::Ping { nonce }, _) => return self.reply(ServerEvent::Pong { nonce: nonce.clone() }),
-            (ClientMessage::Hello { protocol, nick, client }, None) => {
-                return self.hello(*protocol, nick, client.as_deref()).await
+            (ClientMessage::Hello { protocol, nick, client, password }, None) => {
+                return self.hello(*protocol, nick, client.as_deref(), password.as_deref()).await
             }
             (ClientMessage::Hello { .. }, Some(identity)) => {
                 let message = format!("this connection is already {:?}; open a new one to change", identity.nick);
@@ -170,10 +170,23 @@ impl Session {
         }
     }
 
-    async fn hello(&mut self, protocol: u32, nick: &str, client: Option<&str>) {
+    async fn hello(&mut self, protocol: u32, nick: &str, client: Option<&str>, password: Option<&str>) {
         if protocol != PROTOCOL_VERSION {
             let message = format!("this server speaks protocol {PROTOCOL_VERSION}, not {protocol}; update the app");
             return self.refuse(error(ErrorCode::UnsupportedVersion, message));
+        }
+        if let Some(expected) = &self.shared.password {
+            match password {
+                None => {
+                    let message = "this server needs a password; ask the host for it";
+                    return self.refuse(error(ErrorCode::PasswordRequired, message));
+                }
+                Some(given) if !expected.matches(given) => {
+                    tracing::info!(nick, "wrong server password");
+                    return self.refuse(error(ErrorCode::WrongPassword, "that is not the server's password"));
+                }
+                Some(_) => {}
+            }
         }
         if let Err(err) = names::validate_nick(nick) {
             return self.refuse(name_error(ErrorCode::InvalidNick, "the nickname", &err, nick));

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use parlor_protocol::{ClientMessage, ErrorCode, Joined, ServerEvent, Welcome};
-use parlor_server::{Config, RunningServer, ServerLimits};
+use parlor_server::{Config, RunningServer, ServerLimits, ServerPassword};
 use tempfile::TempDir;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -19,6 +19,7 @@ pub struct TestServer {
     pub server: Option<RunningServer>,
     pub dir: TempDir,
     pub limits: ServerLimits,
+    pub password: Option<ServerPassword>,
 }
 
 impl TestServer {
@@ -28,8 +29,16 @@ impl TestServer {
 
     pub async fn with_limits(limits: ServerLimits) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let server = boot(&dir, &limits, 0).await;
-        Self { server: Some(server), dir, limits }
+        let server = boot(&dir, &limits, None, 0).await;
+        Self { server: Some(server), dir, limits, password: None }
+    }
+
+    pub async fn with_password(password: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let password = ServerPassword::new(password);
+        let limits = ServerLimits::default();
+        let server = boot(&dir, &limits, password.clone(), 0).await;
+        Self { server: Some(server), dir, limits, password }
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -44,13 +53,13 @@ impl TestServer {
     pub async fn restart(&mut self) {
         let port = self.addr().port();
         self.stop().await;
-        self.server = Some(boot(&self.dir, &self.limits, port).await);
+        self.server = Some(boot(&self.dir, &self.limits, self.password.clone(), port).await);
     }
 
     /// Starts a server again after [`Self::stop`], on the same data directory (a new port).
     pub async fn restart_stopped(&mut self) {
         assert!(self.server.is_none(), "stop the server first");
-        self.server = Some(boot(&self.dir, &self.limits, 0).await);
+        self.server = Some(boot(&self.dir, &self.limits, self.password.clone(), 0).await);
     }
 
     pub async fn stop(&mut self) {
@@ -66,8 +75,9 @@ impl TestServer {
     }
 }
 
-async fn boot(dir: &TempDir, limits: &ServerLimits, port: u16) -> RunningServer {
+async fn boot(dir: &TempDir, limits: &ServerLimits, password: Option<ServerPassword>, port: u16) -> RunningServer {
     let mut config = Config::new(dir.path());
+    config.password = password;
     config.bind = SocketAddr::from(([127, 0, 0, 1], port));
     config.limits = limits.clone();
     parlor_server::start(config).await.expect("server starts")
@@ -143,7 +153,13 @@ impl Client {
     }
 
     pub async fn hello(&mut self, nick: &str) -> Welcome {
-        self.send(&ClientMessage::Hello { protocol: 1, nick: nick.into(), client: Some("tests".into()) }).await;
+        self.send(&ClientMessage::Hello {
+            protocol: 1,
+            nick: nick.into(),
+            client: Some("tests".into()),
+            password: None,
+        })
+        .await;
         match self.recv().await {
             ServerEvent::Welcome(welcome) => welcome,
             other => panic!("expected welcome, got {other:?}"),

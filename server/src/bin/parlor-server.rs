@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Parser;
-use parlor_server::{Config, DEFAULT_BIND};
+use parlor_server::{Config, ServerPassword, DEFAULT_BIND};
 
 /// Parlor's LAN chat server. Clients connect to ws://ADDRESS/ws.
 #[derive(Debug, Parser)]
@@ -27,6 +27,10 @@ struct Args {
     /// Messages kept per room; older ones are pruned.
     #[arg(long)]
     history_limit: Option<u64>,
+    /// A file holding the password clients must give (first line). Also read from PARLOR_PASSWORD. A file or the
+    /// environment keeps it off the command line, where other users of this computer could see it.
+    #[arg(long)]
+    password_file: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -48,6 +52,14 @@ async fn main() -> anyhow::Result<()> {
     if let Some(limit) = args.history_limit {
         config.limits.history_limit = limit.max(1);
     }
+    config.password = match &args.password_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the password file {}", path.display()))?;
+            ServerPassword::new(text.lines().next().unwrap_or_default())
+        }
+        None => std::env::var("PARLOR_PASSWORD").ok().and_then(ServerPassword::new),
+    };
     let data_dir = config.data_dir.clone();
     let server = parlor_server::start(config).await.context("the server could not start")?;
     let addr = server.local_addr();
