@@ -1,0 +1,111 @@
+// The bridge between the UI and the Tauri shell: the only module that touches `window.__TAURI__`.
+//
+// It implements every method of docs/APP-BRIDGE.md. Each returns a Promise; a failure rejects with
+// `{ code, message }` (anything else the shell throws is normalised into that shape). A browser build can swap this
+// module for one that speaks the same methods over a WebSocket; nothing else in ui/ would change.
+
+/** The Tauri 2 global API (`app.withGlobalTauri: true`), or null when the page runs outside the app. */
+const tauriCore = (typeof window !== 'undefined' && window.__TAURI__ && window.__TAURI__.core) || null;
+
+/** Error codes of docs/APP-BRIDGE.md; anything else the shell sends is kept but treated as generic. */
+export const ERROR_CODES = Object.freeze([
+  'not_connected', 'invalid_input', 'keyring', 'config', 'host_failed', 'already_hosting', 'storage', 'internal',
+]);
+
+/**
+ * Turns whatever a rejected `invoke` carries into `{ code, message }`, so callers can branch on `code` and show
+ * `message` without checking types.
+ */
+export function normaliseError(err) {
+  if (err && typeof err === 'object' && typeof err.code === 'string') {
+    const message = typeof err.message === 'string' && err.message ? err.message : err.code.replace(/_/g, ' ');
+    return { code: err.code, message };
+  }
+  if (typeof err === 'string') {
+    // The shell may serialise its error as a JSON string; accept that too.
+    try {
+      const parsed = JSON.parse(err);
+      if (parsed && typeof parsed === 'object' && typeof parsed.code === 'string') return normaliseError(parsed);
+    } catch {
+      // Not JSON: a plain sentence.
+    }
+    return { code: 'internal', message: err || 'Something went wrong.' };
+  }
+  if (err instanceof Error) return { code: 'internal', message: err.message || 'Something went wrong.' };
+  return { code: 'internal', message: 'Something went wrong.' };
+}
+
+const unavailable = {
+  code: 'internal',
+  message: 'The Parlor app is not available here. Open this window from the Parlor desktop app.',
+};
+
+/** Calls a Tauri command; rejections are normalised. */
+async function call(command, args) {
+  if (!tauriCore) throw unavailable;
+  try {
+    return await tauriCore.invoke(command, args);
+  } catch (err) {
+    throw normaliseError(err);
+  }
+}
+
+/**
+ * Each connect gets a fresh channel; events from an older channel (a previous connection still winding down) are
+ * dropped, so the UI only ever sees the current connection's stream.
+ */
+let generation = 0;
+
+function eventChannel(onEvent) {
+  if (!tauriCore) throw unavailable;
+  const mine = ++generation;
+  const channel = new tauriCore.Channel();
+  channel.onmessage = (event) => {
+    if (mine !== generation) return;
+    try {
+      onEvent(event);
+    } catch (err) {
+      // A rendering bug must not break the stream for the events that follow.
+      console.error('parlor: event handler failed', err, event);
+    }
+  };
+  return channel;
+}
+
+/** The bridge object of docs/APP-BRIDGE.md. */
+export const bridge = Object.freeze({
+  /** True when running inside the app (the shell's API is present). */
+  available: Boolean(tauriCore),
+
+  appInfo: () => call('app_info', {}),
+  autoConnect: (onEvent) => call('auto_connect', { onEvent: eventChannel(onEvent) }),
+  connect: ({ url, nick, password, remember }, onEvent) =>
+    call('connect', {
+      url,
+      nick,
+      password: password ?? '',
+      remember: Boolean(remember),
+      onEvent: eventChannel(onEvent),
+    }),
+  disconnect: () => {
+    generation++; // Stop delivering the old stream's events right away.
+    return call('disconnect', {});
+  },
+  forgetProfile: ({ url, nick }) => call('forget_profile', { url, nick }),
+  send: ({ room, text }) => call('send_message', { room, text }),
+  join: ({ room }) => call('join_room', { room }),
+  leave: ({ room }) => call('leave_room', { room }),
+  createRoom: ({ room, topic }) => call('create_room', { room, topic: topic ?? '' }),
+  setTopic: ({ room, topic }) => call('set_topic', { room, topic }),
+  typing: ({ room, typing }) => call('set_typing', { room, typing: Boolean(typing) }),
+  history: ({ room, before }) => call('load_history', { room, before: before ?? null }),
+  listRooms: () => call('list_rooms', {}),
+  hostStart: ({ lan }) => call('host_start', { lan: Boolean(lan) }),
+  hostStop: () => call('host_stop', {}),
+  hostStatus: () => call('host_status', {}),
+  setNotifyPrefs: ({ dnd, muted }) => call('set_notify_prefs', { dnd: Boolean(dnd), muted: [...muted] }),
+  setActiveRoom: ({ room }) => call('set_active_room', { room }),
+  setUnread: ({ total }) => call('set_unread', { total }),
+});
+
+export default bridge;

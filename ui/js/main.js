@@ -1,0 +1,340 @@
+// Start-up and wiring: owns the state, feeds bridge events into it, carries out the effects it returns, and redraws
+// (at most once per animation frame). The connect screen and the chat screen each have their own module.
+//
+// Start-up: `appInfo()` (recent servers), then `autoConnect(onEvent)`; when that returns null the connect screen
+// stays up.
+
+import bridge from './bridge.js';
+import { createState, applyEvent, startSession, setVisible, pruneTyping, addNotice, conv, trimToWindow } from './state.js';
+import { totalUnread, openConversations } from './selectors.js';
+import * as store from './store.js';
+import { fillIcons, setText, hue, initial } from './view/dom.js';
+import { renderBanner, renderHeader, renderTyping } from './view/chrome.js';
+import { renderConversations, renderOnline } from './view/sidebar.js';
+import { createMessageView } from './view/messages.js';
+import { setupConnect } from './connect.js';
+import { setupChat } from './chat.js';
+
+const $ = (id) => document.getElementById(id);
+const noop = () => {};
+
+/** Shared by the screen modules: the state, the bridge, and the few app-wide actions. */
+const app = {
+  bridge,
+  state: createState(store.loadPrefs()),
+  screen: 'connect',
+  /** Where the current session shows itself before its first `welcome`: 'form' (connect screen) or 'chat'. */
+  entry: null,
+  /** How to connect again after an `offline`, or null. */
+  retry: null,
+  /** `hostStart`/`hostStatus` result while this app hosts a server. */
+  host: null,
+  backOnlineUntil: 0,
+  stickNext: false,
+  lastUnread: 0,
+  lastOpen: '',
+};
+
+let els;
+let messages;
+let connectScreen;
+let chat;
+let frame = 0;
+let persistTimer = 0;
+
+// --- Sessions -------------------------------------------------------------------------------------------------
+
+/** Forgets the previous server's state and prepares for a connection to `url` as `nick`. */
+app.beginSession = (url, nick, entry) => {
+  const open = store.loadOpen(url, nick);
+  startSession(app.state, { url, nick }, open);
+  app.state.seen = store.loadSeen(url, nick);
+  for (const [key, name] of Object.entries(open.names)) app.state.dmNames.set(key, name);
+  app.entry = entry;
+  app.lastOpen = '';
+  app.backOnlineUntil = 0;
+  app.render();
+};
+
+/** Connects with the connect form's values (or the host's address). `entry`: see `app.entry`. */
+app.connect = async (args, entry = 'form') => {
+  app.beginSession(args.url, args.nick, entry);
+  app.retry = () => app.connect(args, 'chat');
+  if (entry === 'chat') app.showScreen('chat');
+  const session = app.state.session;
+  try {
+    const result = await bridge.connect(args, onEvent);
+    if (app.state.session === session && result) Object.assign(session, result);
+    return true;
+  } catch (err) {
+    if (app.state.session !== session) return false; // The user has moved on.
+    app.state.session = null;
+    app.state.conn = { state: 'idle', attempt: 0, retryAt: 0, reason: '' };
+    app.showScreen('connect');
+    connectScreen.failed(err.message);
+    return false;
+  }
+};
+
+/** Connects with the most recent remembered profile; returns false when there is none. */
+app.autoConnect = async (guess) => {
+  if (guess) app.beginSession(guess.url, guess.nick, 'chat');
+  else startSession(app.state, null, null);
+  app.retry = () => app.autoConnect(guess);
+  const session = app.state.session;
+  let result;
+  try {
+    result = await bridge.autoConnect(onEvent);
+  } catch (err) {
+    if (app.state.session !== session) return false;
+    app.state.session = null;
+    app.state.conn = { state: 'idle', attempt: 0, retryAt: 0, reason: '' };
+    app.showScreen('connect');
+    connectScreen.failed(err.message);
+    return false;
+  }
+  if (app.state.session !== session) return false; // The user started another connection meanwhile.
+  if (!result) {
+    app.state.session = null;
+    app.state.conn = { state: 'idle', attempt: 0, retryAt: 0, reason: '' };
+    app.retry = null;
+    return false;
+  }
+  const s = app.state;
+  if (s.conn.state === 'offline' && !s.welcomed) return false; // Refused at once: the connect screen says why.
+  if (!s.session || store.serverKey(s.session.url, s.session.nick) !== store.serverKey(result.url, result.nick)) {
+    // The guess was wrong: remember under the right name, and reopen that profile's rooms if welcome came first.
+    s.session = { ...result };
+    s.seen = store.loadSeen(result.url, result.nick);
+    const restore = store.loadOpen(result.url, result.nick);
+    if (s.welcomed) for (const room of restore.rooms) chat.open(room, { focus: false, switchTo: false });
+    else s.restore = restore;
+  } else {
+    Object.assign(s.session, result);
+  }
+  app.entry = 'chat';
+  app.retry = () => app.autoConnect(result);
+  app.showScreen('chat');
+  chat.focusComposer();
+  return true;
+};
+
+/** Ends the connection and shows the connect screen, with `note` in its message line (`info`: not an error). */
+app.disconnect = async (note = '', info = false) => {
+  const session = app.state.session;
+  bridge.disconnect().catch(noop);
+  startSession(app.state, null, null);
+  app.state.conn = { state: 'idle', attempt: 0, retryAt: 0, reason: '' };
+  app.entry = null;
+  app.retry = null;
+  app.showScreen('connect');
+  connectScreen.prefill(session);
+  if (note) connectScreen.failed(note, info);
+  await connectScreen.refreshProfiles();
+};
+
+// --- Events ---------------------------------------------------------------------------------------------------
+
+function onEvent(event) {
+  const s = app.state;
+  const before = s.conn.state;
+  const wasWelcomed = s.welcomed;
+  const effects = applyEvent(s, event);
+  if (event.kind === 'state') {
+    if (event.state === 'online' && before === 'reconnecting' && wasWelcomed) {
+      app.backOnlineUntil = Date.now() + 4000;
+      // A room opened while the connection was down could not be joined then: join it now.
+      const c = s.active && s.convs.get(s.active);
+      if (c && !c.joined && !c.joining) {
+        c.joining = true;
+        effects.push({ type: 'join', room: c.key });
+      }
+    }
+    if (event.state === 'offline' && !s.welcomed) {
+      // Refused before the first welcome (e.g. the nickname is taken): the connect screen says why.
+      const session = s.session;
+      app.showScreen('connect');
+      connectScreen.prefill(session);
+      connectScreen.failed(event.reason || 'Could not connect.');
+    }
+  }
+  if (!wasWelcomed && s.welcomed && app.screen !== 'chat') {
+    app.showScreen('chat');
+    chat.focusComposer();
+  }
+  app.run(effects);
+  app.render();
+}
+
+/** Carries out the effects `state.js` asks for. */
+app.run = (effects) => {
+  const s = app.state;
+  const session = s.session;
+  const failed = (room, fix) => (err) => {
+    if (s.session !== session) return; // A different connection by now.
+    const c = conv(s, room);
+    fix(c);
+    addNotice(s, room, 'error', err.message);
+    app.render();
+  };
+  for (const e of effects) {
+    if (e.type === 'join') bridge.join({ room: e.room }).catch(failed(e.room, (c) => { c.joining = false; }));
+    else if (e.type === 'history') bridge.history({ room: e.room, before: e.before }).catch(failed(e.room, (c) => { c.historyInflight = 0; c.rev++; }));
+    else if (e.type === 'active') bridge.setActiveRoom({ room: e.room }).catch(noop);
+    else if (e.type === 'save-prefs') store.savePrefs(s.prefs);
+  }
+};
+
+// --- Rendering ------------------------------------------------------------------------------------------------
+
+app.showScreen = (name) => {
+  app.screen = name;
+  els.connect.hidden = name !== 'connect';
+  els.chat.hidden = name !== 'chat';
+  document.body.classList.toggle('in-chat', name === 'chat');
+  app.render(true);
+};
+
+/**
+ * Redraws: at the next animation frame (events come in bursts), or at once with `now` (after a user action, so the
+ * control they used reflects it immediately). Saving and the unread total do not wait for a frame: a hidden window
+ * gets none, and the tray must still learn about new messages.
+ */
+app.render = (now = false) => {
+  if (now) {
+    if (frame) cancelAnimationFrame(frame);
+    draw();
+  } else if (!frame) {
+    frame = requestAnimationFrame(draw);
+  }
+  if (!persistTimer) persistTimer = setTimeout(persist, 50);
+};
+
+function draw() {
+  frame = 0;
+  const s = app.state;
+  const now = Date.now();
+  if (app.screen === 'chat') {
+    renderConversations(s, els.roomList, els.dmList, els.dmEmpty);
+    renderOnline(s, els.onlineList, els.onlineHeading);
+    renderHeader(s, els.header);
+    renderTyping(s, els.typingLine, now);
+    const c = s.active ? s.convs.get(s.active) : null;
+    messages.render(s, c, { stickToBottom: app.stickNext });
+    app.stickNext = false;
+    const session = s.session || {};
+    setText(els.meNick, s.me || session.nick || '');
+    setText(els.meServer, session.url || '');
+    els.meAvatar.className = `avatar c${hue(s.me || session.nick || '')}`;
+    setText(els.meAvatar, initial(s.me || session.nick || '?'));
+    renderBanner(s, els.banner, { backOnline: now < app.backOnlineUntil, canRetry: Boolean(app.retry), url: session.url }, now);
+  } else {
+    connectScreen.renderProgress(now);
+  }
+}
+
+/** Saves what should survive a restart, and tells the app the unread total when it changes. */
+function persist() {
+  persistTimer = 0;
+  const s = app.state;
+  const total = totalUnread(s);
+  if (total !== app.lastUnread) {
+    app.lastUnread = total;
+    bridge.setUnread({ total }).catch(noop);
+  }
+  if (!s.session || !s.welcomed) return;
+  const rooms = openConversations(s);
+  const names = Object.fromEntries(rooms.filter((r) => s.dmNames.has(r)).map((r) => [r, s.dmNames.get(r)]));
+  const open = JSON.stringify({ rooms, active: s.active, names });
+  if (open !== app.lastOpen) {
+    app.lastOpen = open;
+    store.saveOpen(s.session.url, s.session.nick, JSON.parse(open));
+  }
+  if (s.seenDirty) {
+    s.seenDirty = false;
+    store.saveSeen(s.session.url, s.session.nick, s.seen);
+  }
+}
+
+/** Once a second: lapsed typing indicators, the reconnect countdown, the "back online" note. */
+function tick() {
+  const s = app.state;
+  const now = Date.now();
+  const typingChanged = pruneTyping(s, now);
+  const counting = s.conn.state === 'reconnecting' || (app.backOnlineUntil && now - app.backOnlineUntil < 1500);
+  if (typingChanged || counting || s.conn.state === 'connecting') app.render();
+}
+
+// --- Start-up -------------------------------------------------------------------------------------------------
+
+async function start() {
+  fillIcons();
+  els = {
+    connect: $('connect-screen'),
+    chat: $('chat-screen'),
+    roomList: $('room-list'),
+    dmList: $('dm-list'),
+    dmEmpty: $('dm-empty'),
+    onlineList: $('online-list'),
+    onlineHeading: $('online-heading'),
+    typingLine: $('typing-line'),
+    meNick: $('me-nick'),
+    meServer: $('me-server'),
+    meAvatar: $('me-avatar'),
+    header: {
+      title: $('room-title'),
+      topic: $('room-topic'),
+      topicForm: $('topic-form'),
+      mute: $('mute-toggle'),
+      dnd: $('dnd-toggle'),
+      leave: $('leave-btn'),
+      composer: $('composer-input'),
+    },
+    banner: {
+      banner: $('banner'),
+      text: $('banner-text'),
+      detail: $('banner-detail'),
+      back: $('banner-back-btn'),
+      retry: $('banner-retry-btn'),
+    },
+  };
+  messages = createMessageView(
+    {
+      scroller: $('scroller'),
+      list: $('messages'),
+      olderBtn: $('load-older-btn'),
+      start: $('history-start'),
+      empty: $('messages-empty'),
+      jumpBtn: $('jump-btn'),
+    },
+    {
+      onScroll: (atBottom) => {
+        const s = app.state;
+        const c = s.active && s.convs.get(s.active);
+        if (!c) return;
+        c.atBottom = atBottom;
+        if (atBottom && trimToWindow(c)) app.render();
+      },
+    },
+  );
+  connectScreen = setupConnect(app);
+  chat = setupChat(app, messages);
+
+  document.addEventListener('visibilitychange', () => {
+    setVisible(app.state, document.visibilityState === 'visible');
+    app.render();
+  });
+  setInterval(tick, 1000);
+
+  bridge.setNotifyPrefs({ dnd: app.state.prefs.dnd, muted: [...app.state.prefs.muted] }).catch(noop);
+  bridge.hostStatus().then((host) => connectScreen.setHost(host), noop);
+
+  const profiles = await connectScreen.refreshProfiles();
+  if (profiles === null) return; // The app is not reachable: the error is on screen.
+  const guess = profiles.find((p) => p.remembered) || null;
+  const connected = await app.autoConnect(guess);
+  if (!connected && app.screen === 'connect') connectScreen.focusFirst();
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+else start();

@@ -1,0 +1,144 @@
+// Everything around the message list: the conversation header, the connection banner, the typing line, the recent
+// servers on the connect screen and the host panel.
+
+import { displayName, typingNames } from '../selectors.js';
+import { el, icon, reconcile, setText, show, attr } from './dom.js';
+
+/** "ana is typing…", "ana and bo are typing…", "ana, bo and cy are typing…", "Several people are typing…". */
+export function typingText(names) {
+  if (!names.length) return '';
+  if (names.length === 1) return `${names[0]} is typing…`;
+  if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
+  if (names.length === 3) return `${names[0]}, ${names[1]} and ${names[2]} are typing…`;
+  return 'Several people are typing…';
+}
+
+export function renderTyping(state, line, now = Date.now()) {
+  setText(line, state.active ? typingText(typingNames(state, state.active, now)) : '');
+}
+
+/** The header: room name, topic, and the state of the mute toggle. */
+export function renderHeader(state, els) {
+  const key = state.active;
+  const c = key ? state.convs.get(key) : null;
+  const dm = Boolean(c && c.dm);
+  setText(els.title, key ? displayName(state, key) : 'No conversation');
+  els.title.classList.toggle('dm', dm);
+  els.title.classList.toggle('room', Boolean(key) && !dm);
+  if (!els.topicForm.hidden) return; // Being edited: leave it alone.
+  const topic = c ? c.topic : '';
+  if (dm) setText(els.topic, 'Direct conversation');
+  else if (!c || !c.joined) setText(els.topic, c && c.joining ? 'Joining…' : '');
+  else setText(els.topic, topic || 'Add a topic');
+  els.topic.disabled = !c || dm || !c.joined;
+  els.topic.classList.toggle('placeholder', Boolean(c && !dm && c.joined && !topic));
+  attr(els.topic, 'title', c && !dm && c.joined ? 'Click to change the topic' : null);
+  attr(els.topic, 'aria-label', c && !dm && c.joined ? `Topic: ${topic || 'none'}. Change topic` : null);
+
+  const muted = Boolean(key && state.prefs.muted.has(key));
+  els.mute.disabled = !key;
+  attr(els.mute, 'aria-pressed', muted ? 'true' : 'false');
+  if (els.mute.dataset.drawn !== String(muted)) {
+    els.mute.dataset.drawn = String(muted);
+    els.mute.replaceChildren(icon(muted ? 'bell-off' : 'bell'), el('span', { class: 'label', text: muted ? 'Muted' : 'Mute' }));
+  }
+  attr(els.mute, 'title', muted ? 'Notifications from this conversation are off. Click to turn them on.' : 'Turn off notifications from this conversation');
+  attr(els.dnd, 'aria-pressed', state.prefs.dnd ? 'true' : 'false');
+  attr(els.dnd, 'title', state.prefs.dnd ? 'Do not disturb is on: no notifications. Click to turn it off.' : 'Do not disturb: no notifications at all');
+  els.dnd.classList.toggle('on', state.prefs.dnd);
+  show(els.leave, Boolean(c && !dm && c.joined));
+  els.composer.placeholder = key ? `Message ${dm ? displayName(state, key) : `#${key}`}` : 'Pick a conversation first';
+}
+
+/**
+ * The connection banner: what is happening and what to do. `extra`: `{ backOnline, canRetry, url }`.
+ * Returns whether it is shown.
+ */
+export function renderBanner(state, els, extra, now = Date.now()) {
+  const { conn } = state;
+  let text = '';
+  let detail = '';
+  let kind = '';
+  let back = false;
+  let retry = false;
+  switch (conn.state) {
+    case 'connecting':
+      text = `Connecting to ${extra.url || 'the server'}…`;
+      kind = 'info';
+      break;
+    case 'reconnecting': {
+      const secs = Math.max(0, Math.ceil((conn.retryAt - now) / 1000));
+      text = secs > 0
+        ? `Connection lost — reconnecting in ${secs} s (attempt ${conn.attempt}). Messages you send will go out when we're back.`
+        : `Connection lost — reconnecting now (attempt ${conn.attempt}). Messages you send will go out when we're back.`;
+      detail = conn.reason ? `Last problem: ${conn.reason}` : '';
+      kind = 'warn';
+      break;
+    }
+    case 'offline':
+      text = `Disconnected: ${conn.reason || 'the connection ended'}.`;
+      detail = extra.canRetry
+        ? 'Try again, or go back to the connect screen to change the server or nickname.'
+        : 'Go back to the connect screen to connect again.';
+      kind = 'error';
+      back = true;
+      retry = extra.canRetry;
+      break;
+    case 'online':
+      if (extra.backOnline) {
+        text = 'Back online. Everything you missed is here.';
+        kind = 'ok';
+      }
+      break;
+    default:
+      break;
+  }
+  setText(els.text, text);
+  setText(els.detail, detail);
+  show(els.detail, Boolean(detail));
+  show(els.back, back);
+  show(els.retry, retry);
+  els.banner.className = `banner ${kind}`;
+  show(els.banner, Boolean(text));
+  return Boolean(text);
+}
+
+/** The recent servers on the connect screen (`appInfo().profiles`). */
+export function renderRecent(list, section, profiles) {
+  show(section, profiles.length > 0);
+  reconcile(list, profiles, {
+    key: (p) => `${p.url}\u0000${p.nick}\u0000${p.remembered ? 1 : 0}`,
+    create: (p) =>
+      el(
+        'li',
+        { class: 'recent' },
+        el(
+          'button',
+          { type: 'button', class: 'recent-server', dataset: { url: p.url, nick: p.nick }, title: `Fill in ${p.nick} on ${p.url}` },
+          el('span', { class: 'recent-nick' }, el('span', { class: 'recent-name', text: p.nick }), p.remembered ? el('span', { class: 'tag', text: 'remembered' }) : null),
+          el('span', { class: 'recent-url', text: p.url }),
+        ),
+        el(
+          'button',
+          { type: 'button', class: 'icon-btn forget-btn', 'aria-label': `Forget ${p.nick} on ${p.url}`, title: 'Forget this server' },
+          icon('x'),
+        ),
+      ),
+    update: () => {},
+  });
+}
+
+/** The host panel: the addresses others can use, while this app hosts a server. */
+export function renderHostPanel(els, host) {
+  show(els.panel, Boolean(host));
+  document.body.classList.toggle('hosting', Boolean(host));
+  if (!host) return;
+  const urls = host.lan && host.urls && host.urls.length ? host.urls : [host.local_url];
+  setText(els.desc, host.lan ? 'Others on your network join at' : 'Only this computer can join, at');
+  reconcile(els.urls, urls, {
+    key: (u) => u,
+    create: (u) => el('li', {}, el('code', { class: 'host-url', text: u })),
+    update: () => {},
+  });
+  attr(els.copy, 'aria-label', urls.length > 1 ? `Copy the first address, ${urls[0]}` : `Copy ${urls[0]}`);
+}
