@@ -1,83 +1,135 @@
 //! `cargo xtask test`: install what is missing, then run every check and test in order, stopping at the first
-//! failure with a message that says which step failed and what to do about it.
+//! failure with a message that says which step failed and what to do about it. The run ends with one line counting
+//! every test of every step (`tests: N passed, M failed`).
 
 use std::env;
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result};
 
+use crate::tally::Tally;
 use crate::{cmd, setup, tally};
-
-/// One check: a cargo invocation, and what to do when it fails.
-struct Step {
-    /// The header printed before it.
-    title: &'static str,
-    /// Arguments to `cargo`.
-    args: &'static [&'static str],
-    /// Advice shown when it fails.
-    hint: &'static str,
-}
-
-/// The checks, cheapest first.
-const STEPS: &[Step] = &[
-    Step {
-        title: "Formatting",
-        args: &["fmt", "--all", "--", "--check"],
-        hint: "run `cargo fmt --all` to fix the formatting",
-    },
-    Step {
-        title: "Lints",
-        args: &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
-        hint: "fix the clippy findings above (warnings count as errors)",
-    },
-    Step { title: "Tests", args: &["test", "--workspace"], hint: "see the failing tests above" },
-];
 
 /// The variable that tells the tests which Python (with `websockets`) to drive the server with.
 const PYTHON_VAR: &str = "PARLOR_PYTHON";
 
-/// Runs the installs (when `install`) and then every step in [`STEPS`].
+/// What the steps need from the set-up.
+struct Tools {
+    python: Option<OsString>,
+    tauri_driver: PathBuf,
+}
+
+/// One step: a command, whether it reports test results, and what to do when it fails.
+struct Step {
+    title: &'static str,
+    command: Command,
+    counts_tests: bool,
+    hint: &'static str,
+}
+
+fn cargo(root: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new("cargo");
+    command.current_dir(root).args(args);
+    command
+}
+
+/// Where cargo puts binaries: `CARGO_TARGET_DIR` if set, else `target/` in the workspace.
+fn target_dir(root: &Path) -> PathBuf {
+    env::var_os("CARGO_TARGET_DIR").filter(|dir| !dir.is_empty()).map_or_else(|| root.join("target"), PathBuf::from)
+}
+
+fn steps(root: &Path, tools: &Tools) -> Vec<Step> {
+    let mut tests = cargo(root, &["test", "--workspace"]);
+    let mut e2e = Command::new("bash");
+    let debug = target_dir(root).join("debug");
+    e2e.current_dir(root)
+        .arg("e2e/session.sh")
+        .arg(tools.python.clone().unwrap_or_else(|| "python3".into()))
+        .arg("e2e/run.py")
+        .arg("--app")
+        .arg(debug.join("parlor"))
+        .arg("--server")
+        .arg(debug.join("parlor-server"))
+        .arg("--driver")
+        .arg(&tools.tauri_driver)
+        .arg("--artifacts")
+        .arg(root.join("artifacts").join("e2e"));
+    if let Some(python) = &tools.python {
+        tests.env(PYTHON_VAR, python);
+    }
+    vec![
+        Step {
+            title: "Formatting",
+            command: cargo(root, &["fmt", "--all", "--", "--check"]),
+            counts_tests: false,
+            hint: "run `cargo fmt --all` to fix the formatting",
+        },
+        Step {
+            title: "Lints",
+            command: cargo(root, &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
+            counts_tests: false,
+            hint: "fix the clippy findings above (warnings count as errors)",
+        },
+        Step { title: "Tests", command: tests, counts_tests: true, hint: "see the failing tests above" },
+        Step {
+            title: "Build the app and server for the end-to-end tests",
+            command: cargo(root, &["build", "-p", "parlor-desktop", "--bin", "parlor", "-p", "parlor-server"]),
+            counts_tests: false,
+            hint: "see the build errors above",
+        },
+        Step {
+            title: "End-to-end: the desktop app under Xvfb (WebDriver, dunst, GNOME Keyring)",
+            command: e2e,
+            counts_tests: true,
+            hint: "see the failing end-to-end tests above; logs and screenshots are in artifacts/e2e",
+        },
+    ]
+}
+
+/// Runs the installs (when `install`) and then every step.
 pub fn test(root: &Path, install: bool) -> Result<()> {
-    let python = if install { prepare()? } else { skip_prepare() };
-    let total = STEPS.len();
-    for (index, step) in STEPS.iter().enumerate() {
+    let tools = if install { prepare()? } else { skip_prepare() };
+    let mut steps = steps(root, &tools);
+    let total = steps.len();
+    let mut tests = Tally::default();
+    for (index, step) in steps.iter_mut().enumerate() {
         let number = index + 1;
         crate::header(&format!("[{number}/{total}] {}", step.title));
-        let mut command = Command::new("cargo");
-        command.current_dir(root).args(step.args);
-        let is_test = step.args.first() == Some(&"test");
-        if let (Some(python), true) = (&python, is_test) {
-            command.env(PYTHON_VAR, python);
-        }
-        let outcome = if is_test { tally::run_counting(&mut command).map(drop) } else { cmd::run(&mut command) };
+        let outcome = if step.counts_tests {
+            tally::run_counting(&mut step.command).map(|counted| tests.add(counted))
+        } else {
+            cmd::run(&mut step.command)
+        };
         outcome.with_context(|| format!("step {number}/{total} ({}) failed; {}", step.title, step.hint))?;
     }
     crate::header("All checks and tests passed");
+    println!("{}", tests.summary());
     Ok(())
 }
 
-/// Installs what is missing and returns the Python for the tests.
-fn prepare() -> Result<Option<OsString>> {
+/// Installs what is missing and finds the tools the steps use.
+fn prepare() -> Result<Tools> {
     crate::header("Checking what building and testing need");
     setup::ensure_packages(&[setup::BUILD_PACKAGES, setup::TEST_PACKAGES].concat())?;
     setup::ensure_rust_components()?;
-    if let Some(python) = preset_python() {
-        return Ok(Some(python));
-    }
-    let python = setup::ensure_python_venv()?;
-    println!("{PYTHON_VAR}={}", python.display());
-    Ok(Some(python.into_os_string()))
+    let tauri_driver = setup::ensure_tauri_driver()?;
+    let python = match preset_python() {
+        Some(python) => python,
+        None => {
+            let python = setup::ensure_python_venv()?;
+            println!("{PYTHON_VAR}={}", python.display());
+            python.into_os_string()
+        }
+    };
+    Ok(Tools { python: Some(python), tauri_driver })
 }
 
-/// Finds the tests' Python without installing anything.
-fn skip_prepare() -> Option<OsString> {
+/// Finds the tools without installing anything.
+fn skip_prepare() -> Tools {
     println!("Skipping installs (--no-install).");
-    if let Some(python) = preset_python() {
-        return Some(python);
-    }
-    match setup::existing_python_venv() {
+    let python = preset_python().or_else(|| match setup::existing_python_venv() {
         Some(python) => {
             println!("{PYTHON_VAR}={}", python.display());
             Some(python.into_os_string())
@@ -87,7 +139,8 @@ fn skip_prepare() -> Option<OsString> {
             println!("      Run `cargo xtask test` once without --no-install, or set {PYTHON_VAR}.");
             None
         }
-    }
+    });
+    Tools { python, tauri_driver: PathBuf::from(setup::TAURI_DRIVER.0) }
 }
 
 /// A `PARLOR_PYTHON` the user set already wins over the managed virtual environment.

@@ -35,9 +35,12 @@ fn try_main() -> Result<()> {
     let rest: Vec<String> = args.collect();
     match command.as_deref() {
         Some("run") => {
-            let (flags, server_args) = split_at_dashes(&rest);
-            let install = parse_flags("run", flags)?;
-            run::run(&workspace_root()?, &run::Options { install, server_args: server_args.to_vec() })
+            let (flags, program_args) = split_at_dashes(&rest);
+            let server_only = flags.iter().any(|f| f == "--server");
+            let flags: Vec<String> = flags.iter().filter(|f| *f != "--server").cloned().collect();
+            let install = parse_flags("run", &flags)?;
+            let options = run::Options { install, server_only, args: program_args.to_vec() };
+            run::run(&workspace_root()?, &options)
         }
         Some("test") => {
             let install = parse_flags("test", &rest)?;
@@ -96,39 +99,37 @@ fn usage() -> String {
         "\
 Parlor project automation.
 
-Usage: cargo xtask <command> [--no-install] [-- <server args>]
+Usage: cargo xtask <command> [--no-install] [-- <program args>]
 
 Commands:
-  run [-- ARGS]   Install what building needs if missing, then run Parlor: today the server,
-                  `cargo run --release -p parlor-server -- ARGS` (default: ws://127.0.0.1:7878/ws).
+  run [-- ARGS]   Install what building needs if missing, then run the Parlor desktop app
+                  (`cargo run --release -p parlor-desktop`); its “Host a room” button runs the
+                  bundled server. With --server: the server alone (default ws://127.0.0.1:7878/ws).
   test            Install what is missing, then run, stopping at the first failure:
                     1. cargo fmt --all -- --check
                     2. cargo clippy --workspace --all-targets -- -D warnings
                     3. cargo test --workspace   (with PARLOR_PYTHON set, see below)
+                    4. cargo build of the app and server
+                    5. end-to-end tests of the app window: bash e2e/session.sh … e2e/run.py
+                       (Xvfb, D-Bus, GNOME Keyring, dunst, tauri-driver + WebKitWebDriver)
   help            Print this help.
 
 Options:
   --no-install    Skip every install, for a machine that is already set up.
+  --server        (run) Run the LAN server alone instead of the app.
 
 What gets installed (only what is missing):
   run, test  apt packages (Debian/Ubuntu; via sudo when not root): {build}
   test       apt packages: {test}
              rustup components: {components}
+             tauri-driver (cargo install tauri-driver --version ^2 --locked)
              a Python venv at ~/.cache/parlor/venv with: {python}
              (passed to the tests as PARLOR_PYTHON; a PARLOR_PYTHON already set is used instead)
   Without apt-get, the needed packages are listed and the command carries on.
 ",
         build = setup::BUILD_PACKAGES.join(" "),
-        test = or_none(setup::TEST_PACKAGES),
+        test = setup::TEST_PACKAGES.join(" "),
         components = setup::RUST_COMPONENTS.join(" "),
         python = setup::PYTHON_PACKAGES.join(" "),
     )
-}
-
-fn or_none(list: &[&str]) -> String {
-    if list.is_empty() {
-        "(none yet)".to_owned()
-    } else {
-        list.join(" ")
-    }
 }

@@ -13,12 +13,35 @@ use anyhow::{bail, Context, Result};
 
 use crate::cmd;
 
-/// Debian/Ubuntu packages needed to build and run Parlor (the C toolchain for bundled SQLite, and Python for tests).
-pub const BUILD_PACKAGES: &[&str] = &["build-essential", "pkg-config", "python3", "python3-venv"];
+/// Debian/Ubuntu packages needed to build and run Parlor: the C toolchain (SQLite is compiled in), WebKitGTK for the
+/// app's window, libdbus for the Secret Service keyring and notifications, the tray icon library, and Python.
+pub const BUILD_PACKAGES: &[&str] = &[
+    "build-essential",
+    "pkg-config",
+    "libwebkit2gtk-4.1-dev",
+    "libdbus-1-dev",
+    "libayatana-appindicator3-dev",
+    "python3",
+    "python3-venv",
+];
 
-/// Debian/Ubuntu packages needed only by the tests, on top of [`BUILD_PACKAGES`] (none yet; Xvfb etc. come with the
-/// desktop app).
-pub const TEST_PACKAGES: &[&str] = &[];
+/// Debian/Ubuntu packages the end-to-end tests need on top of [`BUILD_PACKAGES`]: a virtual display, a D-Bus session,
+/// a real Secret Service (GNOME Keyring) and notification daemon (dunst), WebKit's WebDriver, and ImageMagick for
+/// screenshots of the display.
+pub const TEST_PACKAGES: &[&str] = &[
+    "xvfb",
+    "xauth",
+    "dbus-x11",
+    "imagemagick",
+    "webkit2gtk-driver",
+    "dunst",
+    "gnome-keyring",
+    "libsecret-tools",
+    "keyutils",
+];
+
+/// The WebDriver bridge between WebDriver clients and the app (`cargo install`ed when missing).
+pub const TAURI_DRIVER: (&str, &str) = ("tauri-driver", "^2");
 
 /// Rust toolchain components the checks use.
 pub const RUST_COMPONENTS: &[&str] = &["rustfmt", "clippy"];
@@ -73,6 +96,30 @@ pub fn ensure_rust_components() -> Result<()> {
     println!("Installing Rust components: {}", RUST_COMPONENTS.join(" "));
     cmd::run(Command::new("rustup").args(["component", "add"]).args(RUST_COMPONENTS))
         .context("could not add the Rust components (is the toolchain managed by rustup? see https://rustup.rs)")
+}
+
+/// Installs tauri-driver with cargo when it is not on PATH; returns the program to run.
+pub fn ensure_tauri_driver() -> Result<PathBuf> {
+    let (name, version) = TAURI_DRIVER;
+    if cmd::probe(Command::new(name).arg("--help")) {
+        return Ok(PathBuf::from(name));
+    }
+    let installed = cargo_home()?.join("bin").join(name);
+    if cmd::probe(Command::new(&installed).arg("--help")) {
+        return Ok(installed);
+    }
+    println!("Installing {name} {version} with cargo (about a minute)");
+    cmd::run(Command::new("cargo").args(["install", name, "--version", version, "--locked"]))
+        .with_context(|| format!("could not install {name}"))?;
+    Ok(installed)
+}
+
+fn cargo_home() -> Result<PathBuf> {
+    if let Some(home) = env::var_os("CARGO_HOME").filter(|h| !h.is_empty()) {
+        return Ok(PathBuf::from(home));
+    }
+    let home = env::var_os("HOME").filter(|h| !h.is_empty()).context("HOME is not set")?;
+    Ok(PathBuf::from(home).join(".cargo"))
 }
 
 /// Makes sure the virtual environment at [`venv_dir`] exists and has [`PYTHON_PACKAGES`]; returns its Python.

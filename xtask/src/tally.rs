@@ -37,6 +37,13 @@ impl Tally {
         }
     }
 
+    /// Adds another run's counts.
+    pub fn add(&mut self, other: Tally) {
+        self.passed += other.passed;
+        self.failed += other.failed;
+        self.ignored += other.ignored;
+    }
+
     /// The closing line: `tests: N passed, M failed` (with `, K skipped` when any were ignored).
     pub fn summary(&self) -> String {
         let mut line = format!("tests: {} passed, {} failed", self.passed, self.failed);
@@ -47,7 +54,7 @@ impl Tally {
     }
 }
 
-/// Runs `cargo test …` like [`cmd::run`], echoing its output while counting the results.
+/// Runs a test command like [`cmd::run`], echoing its output while counting the libtest-style result lines.
 pub fn run_counting(command: &mut Command) -> Result<Tally> {
     let line = cmd::display(command);
     println!("$ {line}");

@@ -1,0 +1,273 @@
+//! The handle the application holds: start a client, ask it things, stop it.
+//!
+//! Every method checks its input and returns at once; the connection task does the talking. `send` is the
+//! exception that matters: it writes the message to the outbox (synced to disk) before returning, so a message the
+//! user saw as sent survives a lost connection, a crash and a restart.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use parlor_protocol::{names, ClientMessage, Conversation, Limits};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tracing::Instrument;
+
+use crate::config::{default_limits, ClientConfig};
+use crate::connection::{self, Task};
+use crate::error::ClientError;
+use crate::event::{ClientEvent, ConnectionState};
+use crate::outbox::{Outbox, PendingMessage};
+use crate::shared::{Command, Core};
+use crate::tracker::Tracker;
+
+/// A running client: one connection task on the tokio runtime, reconnecting by itself. Dropping the handle stops
+/// the task too; [`Client::shutdown`] does it cleanly and waits.
+#[derive(Debug)]
+pub struct Client {
+    commands: mpsc::UnboundedSender<Command>,
+    events: mpsc::UnboundedSender<ClientEvent>,
+    state: watch::Receiver<ConnectionState>,
+    outbox: Arc<Mutex<Outbox>>,
+    limits: Arc<Mutex<Limits>>,
+    task: JoinHandle<()>,
+}
+
+impl Client {
+    /// Opens the outbox in `config.data_dir` and starts connecting on the current tokio runtime. Events arrive on
+    /// `events`: first `state: connecting`, then a `queued` for every message an earlier run left unsent.
+    ///
+    /// Fails only for things retrying cannot fix: a bad nickname or URL, an unusable data directory, no runtime.
+    pub fn start(config: ClientConfig, events: mpsc::UnboundedSender<ClientEvent>) -> Result<Self, ClientError> {
+        names::validate_nick(&config.nick)
+            .map_err(|err| ClientError::InvalidInput(format!("the nickname {:?} is not valid: {err}", config.nick)))?;
+        let target = target_of(&config.url)?;
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| ClientError::NoRuntime)?;
+        let outbox = Outbox::open(&config.data_dir, &config.url, &config.nick)?;
+        let leftovers = outbox.all()?;
+        let outbox = Arc::new(Mutex::new(outbox));
+        let limits = Arc::new(Mutex::new(default_limits()));
+
+        let (state_tx, state) = watch::channel(ConnectionState::Connecting);
+        let _ = events.send(ClientEvent::State(ConnectionState::Connecting));
+        for PendingMessage { client_id, room, text } in leftovers {
+            let _ = events.send(ClientEvent::Queued { client_id, room, text });
+        }
+        let (commands, commands_rx) = mpsc::unbounded_channel();
+        let span = tracing::info_span!("parlor_client", server = %target, nick = %config.nick);
+        let core = Core {
+            tracker: Tracker::default(),
+            outbox: outbox.clone(),
+            limits: limits.clone(),
+            events: events.clone(),
+        };
+        let task = Task { config, target, commands: commands_rx, core, state: state_tx };
+        let task = runtime.spawn(connection::run(task, connection::connect).instrument(span));
+        Ok(Self { commands, events, state, outbox, limits, task })
+    }
+
+    /// Joins a room, or opens the direct conversation `@nick`. The reply is a `joined` event; the room is rejoined
+    /// after every reconnect, resuming where the client left off. While offline the join waits for the connection.
+    pub fn join(&self, room: &str) -> Result<(), ClientError> {
+        let room = conversation(room)?.display();
+        self.command(Command::Join(room))
+    }
+
+    /// Leaves a room (not a direct conversation: those cannot be left).
+    pub fn leave(&self, room: &str) -> Result<(), ClientError> {
+        let room = room_only(room)?;
+        self.command(Command::Leave(room))
+    }
+
+    /// Queues a message for a room or `@nick` and returns its `client_id`. The message is on disk when this
+    /// returns (a `queued` event says so); it goes out when online and in order, and stays queued until the
+    /// server acknowledges it, across reconnects and restarts.
+    pub fn send(&self, room: &str, text: &str) -> Result<String, ClientError> {
+        let room = conversation(room)?.display();
+        let limits = self.limits();
+        if !names::is_displayable_text(text) {
+            let message = "a message needs visible text and no control or direction-override characters";
+            return Err(ClientError::InvalidInput(message.into()));
+        }
+        if text.chars().count() > limits.max_text_chars {
+            let message = format!("a message is at most {} characters", limits.max_text_chars);
+            return Err(ClientError::InvalidInput(message));
+        }
+        let client_id = uuid::Uuid::new_v4().to_string();
+        let message = PendingMessage { client_id, room, text: text.to_owned() };
+        let frame = ClientMessage::Send {
+            room: message.room.clone(),
+            text: message.text.clone(),
+            client_id: message.client_id.clone(),
+        };
+        if serde_json::to_string(&frame).map_or(0, |json| json.len()) > limits.max_frame_bytes {
+            let message =
+                format!("the message is too large for this server (at most {} bytes)", limits.max_frame_bytes);
+            return Err(ClientError::InvalidInput(message));
+        }
+        if self.commands.is_closed() {
+            return Err(ClientError::Stopped);
+        }
+        {
+            // The `queued` event goes out under the lock the task reads the outbox with, so it always comes before
+            // the message's `ack`.
+            let outbox = self.outbox.lock().unwrap_or_else(PoisonError::into_inner);
+            outbox.push(&message)?;
+            let queued = ClientEvent::Queued {
+                client_id: message.client_id.clone(),
+                room: message.room.clone(),
+                text: message.text.clone(),
+            };
+            let _ = self.events.send(queued);
+        }
+        tracing::debug!(client_id = %message.client_id, room = %message.room, "queued");
+        let _ = self.commands.send(Command::Flush);
+        Ok(message.client_id)
+    }
+
+    /// Says the user started or stopped typing. Dropped while offline: a late indicator would be wrong.
+    pub fn typing(&self, room: &str, typing: bool) -> Result<(), ClientError> {
+        let room = conversation(room)?.display();
+        match self.request(ClientMessage::Typing { room, typing }) {
+            Err(ClientError::NotConnected) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Asks for a page of stored messages: the newest, or those before `before`. The page arrives as `history`.
+    pub fn history(&self, room: &str, before: Option<u64>) -> Result<(), ClientError> {
+        let room = conversation(room)?.display();
+        self.request(ClientMessage::History { room, before, after: None, limit: None })
+    }
+
+    /// Creates a room (an empty topic means none). Everyone online receives `room_created`; join it next.
+    pub fn create_room(&self, room: &str, topic: &str) -> Result<(), ClientError> {
+        let room = room_only(room)?;
+        self.check_topic(topic)?;
+        let topic = (!topic.is_empty()).then(|| topic.to_owned());
+        self.request(ClientMessage::CreateRoom { room, topic })
+    }
+
+    /// Changes the topic of a joined room (empty clears it).
+    pub fn set_topic(&self, room: &str, topic: &str) -> Result<(), ClientError> {
+        let room = room_only(room)?;
+        self.check_topic(topic)?;
+        self.request(ClientMessage::SetTopic { room, topic: topic.to_owned() })
+    }
+
+    /// Asks for every room; the answer arrives as `room_list`.
+    pub fn list_rooms(&self) -> Result<(), ClientError> {
+        self.request(ClientMessage::ListRooms)
+    }
+
+    /// Asks who is in a room now; the answer arrives as `members`.
+    pub fn who(&self, room: &str) -> Result<(), ClientError> {
+        let room = conversation(room)?.display();
+        self.request(ClientMessage::Who { room })
+    }
+
+    /// The connection's state now.
+    pub fn state(&self) -> ConnectionState {
+        self.state.borrow().clone()
+    }
+
+    /// A receiver that sees every state change, for code that waits for `online`.
+    pub fn watch_state(&self) -> watch::Receiver<ConnectionState> {
+        self.state.clone()
+    }
+
+    /// The messages not yet acknowledged, oldest first (also after a restart, before they are resent).
+    pub fn pending(&self) -> Result<Vec<PendingMessage>, ClientError> {
+        self.outbox.lock().unwrap_or_else(PoisonError::into_inner).all()
+    }
+
+    /// Closes the connection with 1000 and returns once the task has stopped. Queued messages stay in the outbox.
+    pub async fn shutdown(self) {
+        let _ = self.commands.send(Command::Shutdown);
+        if let Err(err) = self.task.await {
+            tracing::error!(%err, "the connection task failed");
+        }
+    }
+
+    fn command(&self, command: Command) -> Result<(), ClientError> {
+        self.commands.send(command).map_err(|_| ClientError::Stopped)
+    }
+
+    fn request(&self, request: ClientMessage) -> Result<(), ClientError> {
+        match self.state() {
+            ConnectionState::Online => self.command(Command::Request(request)),
+            ConnectionState::Offline { .. } => Err(ClientError::Stopped),
+            _ => Err(ClientError::NotConnected),
+        }
+    }
+
+    fn limits(&self) -> Limits {
+        self.limits.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    fn check_topic(&self, topic: &str) -> Result<(), ClientError> {
+        let max = self.limits().max_topic_chars;
+        if topic.chars().count() > max {
+            return Err(ClientError::InvalidInput(format!("a topic is at most {max} characters")));
+        }
+        if !topic.is_empty() && (!names::is_displayable_text(topic) || topic.contains(['\n', '\r'])) {
+            let message = "a topic is one line of visible text without control characters";
+            return Err(ClientError::InvalidInput(message.into()));
+        }
+        Ok(())
+    }
+}
+
+/// Parses a room field (`lobby` or `@nick`), folding its case as the server does.
+fn conversation(room: &str) -> Result<Conversation, ClientError> {
+    Conversation::parse(room).map_err(|err| ClientError::InvalidInput(format!("{room:?} is not a valid room: {err}")))
+}
+
+/// Parses a room field that must name a room, not a direct conversation.
+fn room_only(room: &str) -> Result<String, ClientError> {
+    match conversation(room)? {
+        Conversation::Room(room) => Ok(room),
+        Conversation::Direct(_) => {
+            Err(ClientError::InvalidInput(format!("{room:?} is a direct conversation; this needs a room")))
+        }
+    }
+}
+
+/// Checks that `url` is a WebSocket URL and returns its `host:port`, for messages.
+fn target_of(url: &str) -> Result<String, ClientError> {
+    let invalid = |why: String| ClientError::InvalidInput(format!("{url:?} is not a server address: {why}"));
+    let request = url.into_client_request().map_err(|err| invalid(err.to_string()))?;
+    let uri = request.uri();
+    if !matches!(uri.scheme_str(), Some("ws" | "wss")) {
+        return Err(invalid("it must start with ws:// (e.g. ws://127.0.0.1:7878/ws)".into()));
+    }
+    uri.authority().map(|authority| authority.to_string()).ok_or_else(|| invalid("it names no host".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_addresses_are_checked() {
+        assert_eq!(target_of("ws://127.0.0.1:7878/ws").expect("valid"), "127.0.0.1:7878");
+        assert_eq!(target_of("wss://chat.example:443/ws").expect("valid"), "chat.example:443");
+        assert!(target_of("http://127.0.0.1:7878/ws").is_err());
+        assert!(target_of("127.0.0.1:7878").is_err());
+        assert!(target_of("ws://").is_err());
+    }
+
+    #[test]
+    fn the_handle_can_live_in_shared_application_state() {
+        fn assert_send_sync<T: Send + Sync + 'static>() {}
+        assert_send_sync::<Client>();
+        assert_send_sync::<ClientEvent>();
+    }
+
+    #[test]
+    fn rooms_are_folded_and_checked() {
+        assert_eq!(conversation("Lobby").expect("valid").display(), "lobby");
+        assert_eq!(conversation("@Bob").expect("valid").display(), "@bob");
+        assert!(matches!(conversation("a b"), Err(ClientError::InvalidInput(_))));
+        assert!(matches!(room_only("@bob"), Err(ClientError::InvalidInput(_))));
+    }
+}

@@ -1,0 +1,174 @@
+//! The outbox: messages the user sent that the server has not acknowledged yet, in one SQLite file.
+//!
+//! A message is written here (and synced) before `send` returns, and deleted only when an `ack` (or a refusal that
+//! resending cannot fix) arrives. So neither a lost connection nor a crash nor a restart can lose it, and resending
+//! with its original `client_id` can never post it twice. Rows are keyed by server URL and folded nickname, so one
+//! data directory can serve several profiles without a message going to the wrong server or under the wrong name.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ClientError;
+
+/// The database file inside the data directory.
+pub const OUTBOX_FILE: &str = "outbox.sqlite3";
+
+/// `AUTOINCREMENT` keeps ids growing even after every row was deleted, so id order is always sending order.
+const SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS outbox (
+        id        INTEGER PRIMARY KEY AUTOINCREMENT,
+        server    TEXT NOT NULL,
+        nick      TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        room      TEXT NOT NULL,
+        text      TEXT NOT NULL,
+        queued_ms INTEGER NOT NULL,
+        UNIQUE (server, nick, client_id)
+    );
+    PRAGMA user_version = 1;
+";
+
+/// A message waiting for its `ack`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingMessage {
+    /// The id it is (re)sent with.
+    pub client_id: String,
+    /// The room or `@nick`, folded.
+    pub room: String,
+    /// The text.
+    pub text: String,
+}
+
+/// One profile's view of the outbox file.
+#[derive(Debug)]
+pub(crate) struct Outbox {
+    conn: Connection,
+    server: String,
+    nick: String,
+}
+
+impl Outbox {
+    /// Opens (creating if needed) the outbox in `dir` for messages to `server` from `nick`.
+    pub(crate) fn open(dir: &Path, server: &str, nick: &str) -> Result<Self, ClientError> {
+        std::fs::create_dir_all(dir).map_err(|source| ClientError::DataDir { path: dir.to_path_buf(), source })?;
+        let conn = Connection::open(dir.join(OUTBOX_FILE))?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // FULL: a message the user saw as "queued" must survive a power cut, not only a crash.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Self { conn, server: server.to_owned(), nick: parlor_protocol::names::fold(nick) })
+    }
+
+    /// Stores a message durably, after every message already queued.
+    pub(crate) fn push(&self, message: &PendingMessage) -> Result<(), ClientError> {
+        let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+        self.conn
+            .prepare_cached(
+                "INSERT INTO outbox (server, nick, client_id, room, text, queued_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute((
+                &self.server,
+                &self.nick,
+                &message.client_id,
+                &message.room,
+                &message.text,
+                i64::try_from(now_ms).unwrap_or(i64::MAX),
+            ))?;
+        Ok(())
+    }
+
+    /// Deletes a message once the server acknowledged or finally refused it; says whether it was still there.
+    pub(crate) fn remove(&self, client_id: &str) -> Result<bool, ClientError> {
+        let deleted = self
+            .conn
+            .prepare_cached("DELETE FROM outbox WHERE server = ?1 AND nick = ?2 AND client_id = ?3")?
+            .execute((&self.server, &self.nick, client_id))?;
+        Ok(deleted > 0)
+    }
+
+    /// The oldest message waiting: the only one the client may send next if order is to be kept.
+    pub(crate) fn oldest(&self) -> Result<Option<PendingMessage>, ClientError> {
+        let message = self
+            .conn
+            .prepare_cached(
+                "SELECT client_id, room, text FROM outbox WHERE server = ?1 AND nick = ?2 ORDER BY id LIMIT 1",
+            )?
+            .query_row((&self.server, &self.nick), row_to_message)
+            .optional()?;
+        Ok(message)
+    }
+
+    /// Every message waiting, oldest first.
+    pub(crate) fn all(&self) -> Result<Vec<PendingMessage>, ClientError> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT client_id, room, text FROM outbox WHERE server = ?1 AND nick = ?2 ORDER BY id")?;
+        let rows = statement.query_map((&self.server, &self.nick), row_to_message)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+}
+
+fn row_to_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<PendingMessage> {
+    Ok(PendingMessage { client_id: row.get(0)?, room: row.get(1)?, text: row.get(2)? })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SERVER: &str = "ws://127.0.0.1:7878/ws";
+
+    fn message(n: u32) -> PendingMessage {
+        PendingMessage { client_id: format!("c-{n}"), room: "lobby".into(), text: format!("text {n}") }
+    }
+
+    #[test]
+    fn messages_survive_reopening_in_order() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        {
+            let outbox = Outbox::open(dir.path(), SERVER, "Ana").expect("open");
+            for n in 1..=3 {
+                outbox.push(&message(n)).expect("push");
+            }
+        }
+        let outbox = Outbox::open(dir.path(), SERVER, "ana").expect("reopen");
+        assert_eq!(outbox.all().expect("read"), [message(1), message(2), message(3)]);
+        assert_eq!(outbox.oldest().expect("read"), Some(message(1)));
+        assert!(outbox.remove("c-1").expect("remove"));
+        assert!(!outbox.remove("c-1").expect("remove again"), "a second ack finds nothing");
+        assert_eq!(outbox.oldest().expect("read"), Some(message(2)));
+    }
+
+    #[test]
+    fn order_holds_after_the_outbox_was_emptied() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let outbox = Outbox::open(dir.path(), SERVER, "ana").expect("open");
+        outbox.push(&message(1)).expect("push");
+        outbox.push(&message(2)).expect("push");
+        outbox.remove("c-1").expect("remove");
+        outbox.remove("c-2").expect("remove");
+        outbox.push(&message(3)).expect("push");
+        outbox.push(&message(4)).expect("push");
+        assert_eq!(outbox.all().expect("read"), [message(3), message(4)]);
+    }
+
+    #[test]
+    fn profiles_do_not_see_each_other() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let ana = Outbox::open(dir.path(), SERVER, "ana").expect("open");
+        let bob = Outbox::open(dir.path(), SERVER, "bob").expect("open");
+        let elsewhere = Outbox::open(dir.path(), "ws://10.0.0.2:7878/ws", "ana").expect("open");
+        ana.push(&message(1)).expect("push");
+        assert_eq!(bob.oldest().expect("read"), None);
+        assert_eq!(elsewhere.oldest().expect("read"), None);
+        assert!(!bob.remove("c-1").expect("remove"));
+        assert_eq!(ana.all().expect("read").len(), 1);
+        // The same client id from another profile is a different message.
+        bob.push(&message(1)).expect("push");
+        assert_eq!(bob.all().expect("read"), [message(1)]);
+    }
+}

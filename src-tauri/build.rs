@@ -1,0 +1,30 @@
+//! Tauri's build step, with a permission generated for each app command so that `capabilities/` can grant exactly
+//! the commands the UI uses and nothing else.
+
+/// Every `#[tauri::command]` the app registers; each gets an `allow-<name>` permission.
+const COMMANDS: &[&str] = &[
+    "app_info",
+    "auto_connect",
+    "connect",
+    "disconnect",
+    "forget_profile",
+    "send_message",
+    "join_room",
+    "leave_room",
+    "create_room",
+    "set_topic",
+    "set_typing",
+    "load_history",
+    "list_rooms",
+    "host_start",
+    "host_stop",
+    "host_status",
+    "set_notify_prefs",
+    "set_active_room",
+    "set_unread",
+];
+
+fn main() {
+    let attributes = tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    tauri_build::try_build(attributes).expect("tauri build step");
+}

@@ -1,0 +1,239 @@
+//! The commands the UI invokes (docs/APP-BRIDGE.md). Each is thin: check input, call the session, host or settings,
+//! and turn failures into an [`AppError`] the UI can branch on.
+
+use serde::Serialize;
+use tauri::ipc::Channel;
+use tauri::{AppHandle, Runtime, State};
+
+use crate::credentials::{self, Secret};
+use crate::error::AppError;
+use crate::events::UiEvent;
+use crate::host::{HostInfo, Hosted};
+use crate::profiles::Profile;
+use crate::session::Session;
+use crate::state::AppState;
+use crate::{address, tray};
+
+/// A saved server as the connect screen lists it.
+#[derive(Debug, Serialize)]
+pub struct ProfileView {
+    url: String,
+    nick: String,
+    remembered: bool,
+}
+
+/// The reply to `app_info`.
+#[derive(Debug, Serialize)]
+pub struct AppInfo {
+    version: &'static str,
+    profiles: Vec<ProfileView>,
+}
+
+/// Where a connection goes.
+#[derive(Debug, Serialize)]
+pub struct Connected {
+    url: String,
+    nick: String,
+}
+
+/// Version and recent servers, for the connect screen.
+#[tauri::command]
+pub async fn app_info(state: State<'_, AppState>) -> Result<AppInfo, AppError> {
+    let profiles = state.profiles.list().unwrap_or_else(|err| {
+        tracing::warn!(%err, "ignoring the profiles file");
+        Vec::new()
+    });
+    let profiles = profiles
+        .into_iter()
+        .map(|Profile { url, nick, remember, .. }| ProfileView { url, nick, remembered: remember })
+        .collect();
+    Ok(AppInfo { version: env!("CARGO_PKG_VERSION"), profiles })
+}
+
+async fn replace_session<R: Runtime>(
+    app: &AppHandle<R>,
+    state: &AppState,
+    url: String,
+    nick: String,
+    password: Option<Secret>,
+    on_event: Channel<UiEvent>,
+) -> Result<Connected, AppError> {
+    let mut current = state.session.lock().await;
+    if let Some(old) = current.take() {
+        old.stop().await;
+    }
+    let session = Session::start(app, state, url.clone(), nick.clone(), password, on_event)?;
+    *current = Some(session);
+    Ok(Connected { url, nick })
+}
+
+/// Connects with the newest remembered profile, its secret from the keyring; `None` when there is none.
+#[tauri::command]
+pub async fn auto_connect<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    on_event: Channel<UiEvent>,
+) -> Result<Option<Connected>, AppError> {
+    let Some(profile) = state.profiles.remembered()? else { return Ok(None) };
+    let password = credentials::load(&profile.url, &profile.nick).await?;
+    let connected = replace_session(&app, &state, profile.url, profile.nick, password, on_event).await?;
+    Ok(Some(connected))
+}
+
+/// Connects to a server; with `remember`, saves the profile and keeps the password in the keyring.
+#[tauri::command]
+pub async fn connect<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    url: String,
+    nick: String,
+    password: Option<String>,
+    remember: bool,
+    on_event: Channel<UiEvent>,
+) -> Result<Connected, AppError> {
+    let url = address::normalize(&url)?;
+    let nick = nick.trim().to_owned();
+    parlor_protocol::names::validate_nick(&nick)
+        .map_err(|err| AppError::InvalidInput(format!("that nickname is not allowed: {err}")))?;
+    let password = password.and_then(Secret::new);
+    if remember {
+        match &password {
+            Some(secret) => credentials::save(&url, &nick, secret).await?,
+            None => credentials::forget(&url, &nick).await?,
+        }
+    }
+    if let Err(err) = state.profiles.touch(&url, &nick, remember) {
+        tracing::warn!(%err, "could not save the profile; connecting anyway");
+    }
+    replace_session(&app, &state, url, nick, password, on_event).await
+}
+
+/// Disconnects; the UI goes back to the connect screen.
+#[tauri::command]
+pub async fn disconnect(state: State<'_, AppState>) -> Result<(), AppError> {
+    if let Some(session) = state.session.lock().await.take() {
+        session.stop().await;
+    }
+    Ok(())
+}
+
+/// Forgets a saved server and its keyring entry.
+#[tauri::command]
+pub async fn forget_profile(state: State<'_, AppState>, url: String, nick: String) -> Result<(), AppError> {
+    credentials::forget(&url, &nick).await?;
+    state.profiles.forget(&url, &nick)
+}
+
+/// Runs `act` on the connected client.
+async fn with_client<T>(
+    state: &AppState,
+    act: impl FnOnce(&parlor_client::Client) -> Result<T, parlor_client::ClientError>,
+) -> Result<T, AppError> {
+    let session = state.session.lock().await;
+    let session = session.as_ref().ok_or(AppError::NotConnected)?;
+    Ok(act(session.client())?)
+}
+
+/// Posts a message (queued while offline); returns its client id.
+#[tauri::command]
+pub async fn send_message(state: State<'_, AppState>, room: String, text: String) -> Result<String, AppError> {
+    with_client(&state, |client| client.send(&room, &text)).await
+}
+
+/// Joins a room or opens a direct conversation.
+#[tauri::command]
+pub async fn join_room(state: State<'_, AppState>, room: String) -> Result<(), AppError> {
+    with_client(&state, |client| client.join(&room)).await
+}
+
+/// Leaves a room.
+#[tauri::command]
+pub async fn leave_room(state: State<'_, AppState>, room: String) -> Result<(), AppError> {
+    with_client(&state, |client| client.leave(&room)).await
+}
+
+/// Creates a room.
+#[tauri::command]
+pub async fn create_room(state: State<'_, AppState>, room: String, topic: Option<String>) -> Result<(), AppError> {
+    with_client(&state, |client| client.create_room(&room, topic.as_deref().unwrap_or_default())).await
+}
+
+/// Changes a room's topic.
+#[tauri::command]
+pub async fn set_topic(state: State<'_, AppState>, room: String, topic: String) -> Result<(), AppError> {
+    with_client(&state, |client| client.set_topic(&room, &topic)).await
+}
+
+/// Says whether the user is typing.
+#[tauri::command]
+pub async fn set_typing(state: State<'_, AppState>, room: String, typing: bool) -> Result<(), AppError> {
+    with_client(&state, |client| client.typing(&room, typing)).await
+}
+
+/// Asks for a page of history (it arrives as a `history` event).
+#[tauri::command]
+pub async fn load_history(state: State<'_, AppState>, room: String, before: Option<u64>) -> Result<(), AppError> {
+    with_client(&state, |client| client.history(&room, before)).await
+}
+
+/// Asks for the room list (it arrives as a `room_list` event).
+#[tauri::command]
+pub async fn list_rooms(state: State<'_, AppState>) -> Result<(), AppError> {
+    with_client(&state, |client| client.list_rooms()).await
+}
+
+/// Starts the built-in server; `lan` opens it to the network.
+#[tauri::command]
+pub async fn host_start(state: State<'_, AppState>, lan: bool) -> Result<HostInfo, AppError> {
+    let mut host = state.host.lock().await;
+    if host.is_some() {
+        return Err(AppError::AlreadyHosting);
+    }
+    let hosted = Hosted::start(state.data_dir.join("server"), lan).await?;
+    let info = hosted.info().clone();
+    *host = Some(hosted);
+    Ok(info)
+}
+
+/// Stops the built-in server.
+#[tauri::command]
+pub async fn host_stop(state: State<'_, AppState>) -> Result<(), AppError> {
+    if let Some(hosted) = state.host.lock().await.take() {
+        hosted.stop().await;
+    }
+    Ok(())
+}
+
+/// What is being hosted, if anything.
+#[tauri::command]
+pub async fn host_status(state: State<'_, AppState>) -> Result<Option<HostInfo>, AppError> {
+    Ok(state.host.lock().await.as_ref().map(|hosted| hosted.info().clone()))
+}
+
+/// Sets do-not-disturb and muted rooms.
+#[tauri::command]
+pub async fn set_notify_prefs<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    dnd: bool,
+    muted: Vec<String>,
+) -> Result<(), AppError> {
+    *state.prefs.lock().unwrap_or_else(|p| p.into_inner()) =
+        crate::notify::NotifyPrefs { dnd, muted: muted.into_iter().collect() };
+    tray::show_dnd(&app, dnd);
+    Ok(())
+}
+
+/// Records the room on screen.
+#[tauri::command]
+pub async fn set_active_room(state: State<'_, AppState>, room: Option<String>) -> Result<(), AppError> {
+    *state.active_room.lock().unwrap_or_else(|p| p.into_inner()) = room;
+    Ok(())
+}
+
+/// Shows the unread total in the title and tray.
+#[tauri::command]
+pub async fn set_unread<R: Runtime>(app: AppHandle<R>, total: u32) -> Result<(), AppError> {
+    tray::show_unread(&app, total);
+    Ok(())
+}
