@@ -11,6 +11,7 @@ The last line is libtest-style (`test result: ok. N passed; M failed; ...`) so `
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -65,7 +66,8 @@ class PyClient:
     """A second participant: Python's websockets library speaking docs/PROTOCOL.md."""
 
     def __init__(self, url: str, nick: str, password: str | None = None) -> None:
-        self.ws = ws_connect(url, open_timeout=10)
+        self._stack = contextlib.ExitStack()
+        self.ws = self._stack.enter_context(ws_connect(url, open_timeout=10))
         hello: dict[str, Any] = {"type": "hello", "protocol": 1, "nick": nick, "client": "e2e-python"}
         if password:
             hello["password"] = password
@@ -100,31 +102,43 @@ class PyClient:
                 return event
 
     def close(self) -> None:
-        self.ws.close()
+        self._stack.close()
 
 
 class App:
     """The real app in a WebDriver session, with its own config and data directories (a "profile")."""
 
     def __init__(self, args: argparse.Namespace, profile: Path, name: str) -> None:
+        self.args, self.profile, self.name = args, profile, name
+        self.application = str(Path(args.app).resolve())
+        self.log_path = args.artifacts / f"app-{name}.log"
+        self.log = open(self.log_path, "w")
+        try:
+            self._launch()
+        except (AssertionError, WebDriverError, OSError) as err:
+            # WebKitWebDriver sometimes drops its first session on a busy machine: relaunch once.
+            print(f"  (the app did not come up: {err}; launching it again)", flush=True)
+            self._stop()
+            self._launch()
+
+    def _launch(self) -> None:
         port, native_port = free_port(), free_port()
         env = dict(
             os.environ,
-            XDG_CONFIG_HOME=str(profile / "config"),
-            XDG_DATA_HOME=str(profile / "data"),
-            XDG_CACHE_HOME=str(profile / "cache"),
+            XDG_CONFIG_HOME=str(self.profile / "config"),
+            XDG_DATA_HOME=str(self.profile / "data"),
+            XDG_CACHE_HOME=str(self.profile / "cache"),
             PARLOR_LOG="info",
         )
-        self.log_path = args.artifacts / f"app-{name}.log"
-        self.log = open(self.log_path, "w")
         self.driver_process = subprocess.Popen(
-            [args.driver, "--port", str(port), "--native-port", str(native_port), "--native-driver", args.native],
+            [self.args.driver, "--port", str(port), "--native-port", str(native_port),
+             "--native-driver", self.args.native],
             stdout=self.log, stderr=subprocess.STDOUT, env=env,
         )
-        url = f"http://127.0.0.1:{port}"
         self._wait_for_port(port)
-        self.application = str(Path(args.app).resolve())
-        self.driver = self._session(url, self.application)
+        self.driver = self._session(f"http://127.0.0.1:{port}", self.application)
+        ready = "return document.readyState === 'complete' && !!document.querySelector('#connect-screen')"
+        self.driver.wait("the app window to load", lambda: self.driver.execute(ready), timeout=30)
 
     @staticmethod
     def _wait_for_port(port: int) -> None:
@@ -144,20 +158,24 @@ class App:
             print(f"  (session creation failed once: {err}; retrying)")
             return Driver(url, application, timeout=90)
 
-    def quit(self) -> None:
-        self.driver.quit()
+    def _stop(self) -> None:
+        if getattr(self, "driver", None):
+            self.driver.quit()
         self.driver_process.terminate()
         try:
             self.driver_process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.driver_process.kill()
-        self.log.close()
         # The app allows one instance: a launch while the old one is still closing would only focus the old one.
         deadline = time.monotonic() + 20
         while running(self.application) and time.monotonic() < deadline:
             time.sleep(0.2)
         for pid in running(self.application):
             os.kill(pid, 9)
+
+    def quit(self) -> None:
+        self._stop()
+        self.log.close()
 
 
 def running(binary: str) -> list[int]:

@@ -60,6 +60,10 @@ pub enum ErrorCode {
     StorageFailed,
     /// The server is shutting down or failed internally; retry after reconnecting.
     Unavailable,
+    /// A code this version of the crate does not know (sent by a newer server): treat it as a refusal and show the
+    /// message.
+    #[serde(other)]
+    Unknown,
 }
 
 impl ErrorCode {
@@ -92,6 +96,7 @@ impl ErrorCode {
             Self::TooManyRooms => "too_many_rooms",
             Self::StorageFailed => "storage_failed",
             Self::Unavailable => "unavailable",
+            Self::Unknown => "unknown",
         }
     }
 }
@@ -176,6 +181,12 @@ mod tests {
             let back: ErrorCode = serde_json::from_str(&json).expect("deserialise");
             assert_eq!(back, code);
         }
+    }
+
+    #[test]
+    fn a_code_from_a_newer_server_still_parses() {
+        let code: ErrorCode = serde_json::from_str("\"brand_new_code\"").expect("deserialise");
+        assert_eq!(code, ErrorCode::Unknown);
     }
 
     #[test]

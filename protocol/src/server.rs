@@ -214,6 +214,9 @@ pub enum GapReason {
     Pruned,
     /// More were missed than `limits.resume_max`; the newest are replayed and the rest can be paged with `history`.
     TooMany,
+    /// A reason added by a newer server.
+    #[serde(other)]
+    Unknown,
 }
 
 /// Why someone left a room.
@@ -224,6 +227,9 @@ pub enum LeaveReason {
     Left,
     /// Their connection ended.
     Disconnected,
+    /// A reason added by a newer server.
+    #[serde(other)]
+    Unknown,
 }
 
 /// A page of stored messages, oldest first.

@@ -260,7 +260,6 @@ impl Session {
         let Conversation::Room(room) = conversation(field)? else {
             return Err(error(ErrorCode::InvalidRoom, "direct conversations have no topic").in_room(field));
         };
-        self.require_member(&room, field)?;
         self.check_topic(&topic, field)?;
         let by = identity.nick.clone();
         self.submit(Op::SetTopic { handle: self.handle.clone(), by, room, topic }).await
@@ -297,9 +296,11 @@ impl Session {
             let message = "a message needs visible text and no control or direction-override characters".to_owned();
             return Err(refusal(ErrorCode::InvalidText, message));
         }
-        if let Conversation::Room(room) = &conversation {
-            self.require_member(room, field).map_err(|e| refusal(e.code, e.message))?;
-        }
+        // A non-member is checked again by the store, in order with any `join` just before this request.
+        let member_on_arrival = match &conversation {
+            Conversation::Room(room) => self.shared.hub.is_member(room, self.handle.id()),
+            Conversation::Direct(_) => true,
+        };
         let append = Append {
             handle: self.handle.clone(),
             nick: identity.nick.clone(),
@@ -307,6 +308,7 @@ impl Session {
             conversation,
             text,
             client_id: client_id.clone(),
+            member_on_arrival,
         };
         self.submit(Op::Append(append)).await.map_err(|e| refusal(e.code, e.message))
     }

@@ -223,3 +223,13 @@ async fn a_server_password_is_required_when_set() {
     ana.send(&ClientMessage::Hello { protocol: 1, nick: "ana".into(), client: None, password: right }).await;
     ana.recv_until(|e| matches!(e, ServerEvent::Welcome(_)).then_some(())).await;
 }
+
+#[tokio::test]
+async fn a_send_right_behind_a_join_is_accepted() {
+    let server = TestServer::start().await;
+    let mut ana = server.client("ana").await;
+    // No waiting for `joined`: the two requests travel back to back.
+    ana.send(&ClientMessage::Join { room: "lobby".into(), after: None }).await;
+    let ack = ana.say_with_id("lobby", "right away", "pipelined-1").await;
+    assert_eq!(ack.seq, 1);
+}

@@ -60,6 +60,9 @@ pub(crate) struct Append {
     pub(crate) text: String,
     /// The sender's id for it.
     pub(crate) client_id: String,
+    /// Whether the sender was in the room when the request arrived. If not, the writer checks again in order with
+    /// the joins before it, so a `send` right behind a `join` is accepted.
+    pub(crate) member_on_arrival: bool,
 }
 
 enum Outcome {
@@ -193,7 +196,7 @@ impl Writer {
             let mut outcomes = Vec::with_capacity(appends.len());
             let mut touched = BTreeSet::new();
             for append in appends.drain(..) {
-                let outcome = insert(&tx, &mut self.last_seq, &self.users, append)?;
+                let outcome = insert(&tx, &mut self.last_seq, &self.users, &self.hub, append)?;
                 if let Outcome::Stored { conv, .. } = &outcome {
                     touched.insert(conv.db());
                     if let Some(people) = conv.participants() {
@@ -366,6 +369,11 @@ impl Writer {
     }
 
     fn set_topic(&mut self, handle: &PeerHandle, by: &str, room: &str, topic: &str) {
+        if !self.hub.is_member(room, handle.id()) {
+            let error = ErrorEvent::new(ErrorCode::NotInRoom, format!("join {room:?} first")).in_room(room);
+            handle.send_event(&ServerEvent::Error(error));
+            return;
+        }
         match self.conn.execute("UPDATE rooms SET topic = ?2 WHERE name = ?1", (room, topic)) {
             Ok(_) => self.hub.set_topic(room, topic, by),
             Err(err) => {
@@ -378,19 +386,30 @@ impl Writer {
 }
 
 /// Stores one message in the open transaction, or finds the copy a resend repeats.
+///
+/// A sender who was not yet in the room when the request arrived is checked again here, where a `join` queued just
+/// before is always in effect: a client may send right after joining without waiting for `joined`. (One who was a
+/// member on arrival is not checked again, so a message sent just before the connection dropped is still stored.)
 fn insert(
     tx: &Transaction<'_>,
     last_seq: &mut HashMap<ConvKey, u64>,
     users: &HashMap<String, String>,
+    hub: &Hub,
     append: Append,
 ) -> rusqlite::Result<Outcome> {
-    if let Conversation::Direct(other) = &append.conversation {
-        if !users.contains_key(other) {
-            let mut error = ErrorEvent::new(ErrorCode::NoSuchUser, "nobody with that nickname has ever been here")
-                .in_room(append.conversation.display());
-            error.client_id = Some(append.client_id.clone());
-            return Ok(Outcome::Refused { append, error });
+    let refusal = match &append.conversation {
+        Conversation::Direct(other) if !users.contains_key(other) => {
+            Some((ErrorCode::NoSuchUser, "nobody with that nickname has ever been here".to_owned()))
         }
+        Conversation::Room(room) if !append.member_on_arrival && !hub.is_member(room, append.handle.id()) => {
+            Some((ErrorCode::NotInRoom, format!("join {room:?} first")))
+        }
+        _ => None,
+    };
+    if let Some((code, message)) = refusal {
+        let mut error = ErrorEvent::new(code, message).in_room(append.conversation.display());
+        error.client_id = Some(append.client_id.clone());
+        return Ok(Outcome::Refused { append, error });
     }
     let conv = ConvKey::new(&append.conversation, &append.key);
     let seq = last_seq.get(&conv).copied().unwrap_or(0) + 1;
