@@ -15,7 +15,6 @@ const COMMANDS: &[&str] = &[
     "set_topic",
     "set_typing",
     "load_history",
-    "list_rooms",
     "host_start",
     "host_stop",
     "host_status",

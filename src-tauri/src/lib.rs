@@ -57,10 +57,12 @@ pub fn run() {
 
 /// Builds and runs the app on any Tauri runtime.
 pub fn run_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Result<()> {
+    let started = std::time::Instant::now();
     let app = builder
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| focus_main_window(app)))
-        .setup(|app| {
-            let state = AppState::new(app.handle()).map_err(|err| Box::new(err) as Box<dyn std::error::Error>)?;
+        .setup(move |app| {
+            let state =
+                AppState::new(app.handle(), started).map_err(|err| Box::new(err) as Box<dyn std::error::Error>)?;
             app.manage(state);
             if let Err(err) = tray::build(app.handle()) {
                 tracing::warn!(%err, "no tray icon on this desktop");
@@ -80,7 +82,6 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Result<()> {
             commands::set_topic,
             commands::set_typing,
             commands::load_history,
-            commands::list_rooms,
             commands::host_start,
             commands::host_stop,
             commands::host_status,

@@ -25,11 +25,15 @@ pub struct AppState {
     pub profiles: Profiles,
     /// The app's data directory: outboxes and the hosted server's history.
     pub data_dir: PathBuf,
+    /// When the process started, to log how long the window took to become usable (a benchmark figure).
+    pub started: std::time::Instant,
+    /// Whether that has been logged.
+    pub ready_logged: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {
     /// Finds the per-user directories for this app.
-    pub fn new<R: Runtime>(app: &AppHandle<R>) -> Result<Self, AppError> {
+    pub fn new<R: Runtime>(app: &AppHandle<R>, started: std::time::Instant) -> Result<Self, AppError> {
         let paths = app.path();
         let data_dir = paths.app_data_dir().map_err(|err| AppError::Config(format!("no data directory: {err}")))?;
         let config_dir =
@@ -41,6 +45,8 @@ impl AppState {
             active_room: Mutex::new(None),
             profiles: Profiles::new(config_dir.join("profiles.json")),
             data_dir,
+            started,
+            ready_logged: std::sync::atomic::AtomicBool::new(false),
         })
     }
 

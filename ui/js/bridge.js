@@ -99,7 +99,6 @@ export const bridge = Object.freeze({
   setTopic: ({ room, topic }) => call('set_topic', { room, topic }),
   typing: ({ room, typing }) => call('set_typing', { room, typing: Boolean(typing) }),
   history: ({ room, before }) => call('load_history', { room, before: before ?? null }),
-  listRooms: () => call('list_rooms', {}),
   hostStart: ({ lan }) => call('host_start', { lan: Boolean(lan) }),
   hostStop: () => call('host_stop', {}),
   hostStatus: () => call('host_status', {}),

@@ -29,6 +29,12 @@ struct Args {
     /// Messages kept per room; older ones are pruned.
     #[arg(long)]
     history_limit: Option<u64>,
+    /// Sustained requests per second allowed per connection (default 10). Benchmarks raise it.
+    #[arg(long)]
+    rate_per_second: Option<u32>,
+    /// Requests a connection may send at once above the sustained rate (default 20).
+    #[arg(long)]
+    rate_burst: Option<u32>,
     /// A file holding the password clients must give (first line). Also read from PARLOR_PASSWORD. A file or the
     /// environment keeps it off the command line, where other users of this computer could see it.
     #[arg(long)]
@@ -54,6 +60,12 @@ async fn main() -> anyhow::Result<()> {
     config.bind = args.bind;
     if let Some(max) = args.max_connections {
         config.limits.max_connections = max;
+    }
+    if let Some(rate) = args.rate_per_second {
+        config.limits.rate_per_second = rate.max(1);
+    }
+    if let Some(burst) = args.rate_burst {
+        config.limits.rate_burst = burst.max(1);
     }
     if let Some(limit) = args.history_limit {
         config.limits.history_limit = limit.max(1);
