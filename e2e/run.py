@@ -42,11 +42,12 @@ def free_port() -> int:
 class Server:
     """A real parlor-server on a loopback port, protected by PASSWORD."""
 
-    def __init__(self, binary: str, workdir: Path, artifacts: Path) -> None:
+    def __init__(self, binary: str, workdir: Path, artifacts: Path, extra_args: tuple[str, ...] = ()) -> None:
         self.log = open(artifacts / "server.log", "w")
         env = dict(os.environ, PARLOR_PASSWORD=PASSWORD)
         self.process = subprocess.Popen(
-            [binary, "--bind", "127.0.0.1:0", "--data-dir", str(workdir / "server"), "--log-level", "info"],
+            [binary, "--bind", "127.0.0.1:0", "--data-dir", str(workdir / "server"), "--log-level", "info",
+             *extra_args],
             stdout=subprocess.PIPE, stderr=self.log, text=True, env=env,
         )
         assert self.process.stdout is not None

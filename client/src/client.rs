@@ -133,10 +133,14 @@ impl Client {
         }
     }
 
-    /// Asks for a page of stored messages: the newest, or those before `before`. The page arrives as `history`.
-    pub fn history(&self, room: &str, before: Option<u64>) -> Result<(), ClientError> {
+    /// Asks for a page of stored messages: the newest, those before `before`, or those after `after` (for a
+    /// window scrolled back down towards the present). The page arrives as `history`.
+    pub fn history(&self, room: &str, before: Option<u64>, after: Option<u64>) -> Result<(), ClientError> {
+        if before.is_some() && after.is_some() {
+            return Err(ClientError::InvalidInput("ask for messages before or after a point, not both".into()));
+        }
         let room = conversation(room)?.display();
-        self.request(ClientMessage::History { room, before, after: None, limit: None })
+        self.request(ClientMessage::History { room, before, after, limit: None })
     }
 
     /// Creates a room (an empty topic means none). Everyone online receives `room_created`; join it next.

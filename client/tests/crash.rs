@@ -71,10 +71,10 @@ async fn a_server_killed_mid_stream_loses_and_duplicates_nothing() {
     assert_eq!((queued, acked), (COUNT, COUNT));
 
     // The server's own record: the room holds each text once, in order (two pages of history).
-    bob.client.history("lobby", None).expect("online");
+    bob.client.history("lobby", None, None).expect("online");
     let newest = bob.wait_for("a history page", history_page).await;
     let first_seq = newest.first().map(|m| m.seq).expect("a page");
-    bob.client.history("lobby", Some(first_seq)).expect("online");
+    bob.client.history("lobby", Some(first_seq), None).expect("online");
     let mut stored = bob.wait_for("an older history page", history_page).await;
     stored.extend(newest);
     assert_complete(&stored, "the stored room");

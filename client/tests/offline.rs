@@ -29,7 +29,7 @@ async fn messages_queued_offline_survive_a_restart_of_the_client() {
     let state = ana.wait_state("reconnecting", |s| matches!(s, ConnectionState::Reconnecting { .. })).await;
     let ConnectionState::Reconnecting { reason, .. } = state else { unreachable!() };
     assert!(reason.contains("connection refused"), "{reason}");
-    assert!(matches!(ana.client.history("lobby", None), Err(ClientError::NotConnected)));
+    assert!(matches!(ana.client.history("lobby", None, None), Err(ClientError::NotConnected)));
     assert_eq!(ana.client.pending().expect("outbox").len(), 3);
     ana.client.shutdown().await;
 

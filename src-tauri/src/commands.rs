@@ -175,10 +175,15 @@ pub async fn set_typing(state: State<'_, AppState>, room: String, typing: bool) 
     with_client(&state, |client| client.typing(&room, typing)).await
 }
 
-/// Asks for a page of history (it arrives as a `history` event).
+/// Asks for a page of history, before or after a point (it arrives as a `history` event).
 #[tauri::command]
-pub async fn load_history(state: State<'_, AppState>, room: String, before: Option<u64>) -> Result<(), AppError> {
-    with_client(&state, |client| client.history(&room, before)).await
+pub async fn load_history(
+    state: State<'_, AppState>,
+    room: String,
+    before: Option<u64>,
+    after: Option<u64>,
+) -> Result<(), AppError> {
+    with_client(&state, |client| client.history(&room, before, after)).await
 }
 
 /// Starts the built-in server; `lan` opens it to the network.

@@ -1,7 +1,8 @@
 // The chat screen's interactions: switching conversations, the composer (Enter sends, Shift+Enter new line, typing
 // notices, drafts per conversation), new rooms, topics, mute and do-not-disturb, leaving and disconnecting.
 
-import { setActive, requestOlder, roomKey, addPending, dropPending, conv } from './state.js';
+import { setActive, requestOlder, jumpToLatest, addPending, dropPending, conv } from './state.js';
+import { roomKey } from './names.js';
 import { roomEntries, dmEntries } from './selectors.js';
 import * as store from './store.js';
 import { sentence } from './connect.js';
@@ -158,6 +159,7 @@ export function setupChat(app, messages) {
     stopTyping();
     show(composerError, false);
     app.stickNext = true;
+    showLatest(room);
     const session = s.session;
     try {
       const clientId = await bridge.send({ room, text });
@@ -191,8 +193,16 @@ export function setupChat(app, messages) {
     app.render();
   });
 
+  /** Back to the newest messages of `room`: reloads them when the window is elsewhere in the history. */
+  function showLatest(room) {
+    app.run(jumpToLatest(state(), room));
+    messages.followLatest();
+  }
+
   $('jump-btn').addEventListener('click', () => {
-    messages.scrollToBottom();
+    const s = state();
+    if (s.active) showLatest(s.active);
+    app.render(true);
     input.focus();
   });
 

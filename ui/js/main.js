@@ -5,7 +5,11 @@
 // stays up.
 
 import bridge from './bridge.js';
-import { createState, applyEvent, startSession, setVisible, pruneTyping, addNotice, conv, trimToWindow } from './state.js';
+import {
+  createState, startSession, setVisible, pruneTyping, addNotice, conv, requestOlder, requestNewer, historyFailed,
+} from './state.js';
+import { applyEvent } from './events.js';
+import { atNewest } from './conversation.js';
 import { totalUnread, openConversations } from './selectors.js';
 import * as store from './store.js';
 import { fillIcons, setText, hue, initial } from './view/dom.js';
@@ -170,18 +174,25 @@ function onEvent(event) {
 app.run = (effects) => {
   const s = app.state;
   const session = s.session;
-  const failed = (room, fix) => (err) => {
+  // `quiet`: not worth a line in the conversation (the banner already says the connection is down).
+  const failed = (room, fix, quiet = false) => (err) => {
     if (s.session !== session) return; // A different connection by now.
     const c = conv(s, room);
     fix(c);
-    addNotice(s, room, 'error', err.message);
+    if (!(quiet && err.code === 'not_connected')) addNotice(s, room, 'error', err.message);
     app.render();
   };
   for (const e of effects) {
-    if (e.type === 'join') bridge.join({ room: e.room }).catch(failed(e.room, (c) => { c.joining = false; }));
-    else if (e.type === 'history') bridge.history({ room: e.room, before: e.before }).catch(failed(e.room, (c) => { c.historyInflight = 0; c.rev++; }));
-    else if (e.type === 'active') bridge.setActiveRoom({ room: e.room }).catch(noop);
-    else if (e.type === 'save-prefs') store.savePrefs(s.prefs);
+    if (e.type === 'join') {
+      bridge.join({ room: e.room }).catch(failed(e.room, (c) => { c.joining = false; }));
+    } else if (e.type === 'history') {
+      const page = { room: e.room, before: e.before, after: e.after };
+      bridge.history(page).catch(failed(e.room, () => historyFailed(s, e.room, e.id), true));
+    } else if (e.type === 'active') {
+      bridge.setActiveRoom({ room: e.room }).catch(noop);
+    } else if (e.type === 'save-prefs') {
+      store.savePrefs(s.prefs);
+    }
   }
 };
 
@@ -308,12 +319,21 @@ async function start() {
       jumpBtn: $('jump-btn'),
     },
     {
-      onScroll: (atBottom) => {
+      // Where the reader is decides which way the window slides: near the top it pages older messages in, near the
+      // bottom of a window that is not at the newest it pages newer ones in.
+      onScroll: ({ atBottom, nearTop, nearBottom }) => {
         const s = app.state;
         const c = s.active && s.convs.get(s.active);
         if (!c) return;
         c.atBottom = atBottom;
-        if (atBottom && trimToWindow(c)) app.render();
+        if (s.conn.state !== 'online') return; // Pages can be asked for again once the connection is back.
+        const effects = [];
+        if (nearTop && c.hasMore) effects.push(...requestOlder(s, c.key));
+        else if (nearBottom && !atNewest(c)) effects.push(...requestNewer(s, c.key));
+        if (effects.length) {
+          app.run(effects);
+          app.render();
+        }
       },
     },
   );

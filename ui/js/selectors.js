@@ -2,7 +2,8 @@
 //
 // Pure functions of the state (see state.js); no DOM.
 
-import { isDm, roomKey } from './state.js';
+import { isDm, roomKey } from './names.js';
+import { atNewest, newestSeq } from './conversation.js';
 
 /** Name to show for a conversation: `lobby`, or the other person's nickname for `@bob`. */
 export function displayName(state, key) {
@@ -39,7 +40,9 @@ export function timeline(c) {
     while (n < notices.length && notices[n].afterSeq < m.seq) items.push({ kind: 'notice', key: `n:${notices[n].id}`, notice: notices[n++] });
     items.push({ kind: 'message', key: `m:${m.seq}`, msg: m });
   }
-  while (n < notices.length) items.push({ kind: 'notice', key: `n:${notices[n].id}`, notice: notices[n++] });
+  // Likewise notices that follow messages after the window: they show when the window reaches them.
+  const newest = atNewest(c) ? Infinity : newestSeq(c);
+  while (n < notices.length && notices[n].afterSeq <= newest) items.push({ kind: 'notice', key: `n:${notices[n].id}`, notice: notices[n++] });
   for (const p of c.pending.values()) items.push({ kind: 'pending', key: `p:${p.client_id}`, msg: p });
   return items;
 }

@@ -40,6 +40,18 @@ fn target_dir(root: &Path) -> PathBuf {
     env::var_os("CARGO_TARGET_DIR").filter(|dir| !dir.is_empty()).map_or_else(|| root.join("target"), PathBuf::from)
 }
 
+/// `node --test` over the UI's pure modules (no browser, no dependencies).
+fn node_tests(root: &Path) -> Command {
+    let mut command = Command::new("node");
+    command.current_dir(root).arg("--test");
+    let tests = std::fs::read_dir(root.join("ui").join("test")).into_iter().flatten().flatten();
+    let mut files: Vec<PathBuf> =
+        tests.map(|entry| entry.path()).filter(|p| p.to_string_lossy().ends_with(".test.mjs")).collect();
+    files.sort();
+    command.args(files);
+    command
+}
+
 fn steps(root: &Path, tools: &Tools) -> Vec<Step> {
     let mut tests = cargo(root, &["test", "--workspace"]);
     let mut e2e = Command::new("bash");
@@ -73,6 +85,12 @@ fn steps(root: &Path, tools: &Tools) -> Vec<Step> {
             hint: "fix the clippy findings above (warnings count as errors)",
         },
         Step { title: "Tests", command: tests, counts_tests: true, hint: "see the failing tests above" },
+        Step {
+            title: "UI unit tests (node --test)",
+            command: node_tests(root),
+            counts_tests: true,
+            hint: "see the failing UI tests above",
+        },
         Step {
             title: "Build the app and server for the end-to-end tests",
             command: cargo(root, &["build", "-p", "parlor-desktop", "--bin", "parlor", "-p", "parlor-server"]),
@@ -114,6 +132,7 @@ fn prepare() -> Result<Tools> {
     crate::header("Checking what building and testing need");
     setup::ensure_packages(&[setup::BUILD_PACKAGES, setup::TEST_PACKAGES].concat())?;
     setup::ensure_rust_components()?;
+    setup::ensure_node()?;
     let tauri_driver = setup::ensure_tauri_driver()?;
     let python = match preset_python() {
         Some(python) => python,

@@ -109,8 +109,9 @@ Commands:
                     1. cargo fmt --all -- --check
                     2. cargo clippy --workspace --all-targets -- -D warnings
                     3. cargo test --workspace   (with PARLOR_PYTHON set, see below)
-                    4. cargo build of the app and server
-                    5. end-to-end tests of the app window: bash e2e/session.sh … e2e/run.py
+                    4. node --test ui/test/*.test.mjs   (the UI's pure modules)
+                    5. cargo build of the app and server
+                    6. end-to-end tests of the app window: bash e2e/session.sh … e2e/run.py
                        (Xvfb, D-Bus, GNOME Keyring, dunst, tauri-driver + WebKitWebDriver)
   help            Print this help.
 
@@ -123,6 +124,7 @@ What gets installed (only what is missing):
   test       apt packages: {test}
              rustup components: {components}
              tauri-driver (cargo install tauri-driver --version ^2 --locked)
+             node, if missing (apt: nodejs)
              a Python venv at ~/.cache/parlor/venv with: {python}
              (passed to the tests as PARLOR_PYTHON; a PARLOR_PYTHON already set is used instead)
   Without apt-get, the needed packages are listed and the command carries on.

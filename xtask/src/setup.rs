@@ -98,6 +98,14 @@ pub fn ensure_rust_components() -> Result<()> {
         .context("could not add the Rust components (is the toolchain managed by rustup? see https://rustup.rs)")
 }
 
+/// Makes sure `node` (for the UI's unit tests) runs, installing Debian's `nodejs` when it does not.
+pub fn ensure_node() -> Result<()> {
+    if cmd::probe(Command::new("node").arg("--version")) {
+        return Ok(());
+    }
+    ensure_packages(&["nodejs"])
+}
+
 /// Installs tauri-driver with cargo when it is not on PATH; returns the program to run.
 pub fn ensure_tauri_driver() -> Result<PathBuf> {
     let (name, version) = TAURI_DRIVER;

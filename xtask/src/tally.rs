@@ -23,7 +23,15 @@ impl Tally {
     /// Adds the counts of one libtest summary line, e.g.
     /// `test result: ok. 24 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 4.26s`.
     fn add_line(&mut self, line: &str) {
-        let Some(rest) = line.trim().strip_prefix("test result: ") else { return };
+        // node's test runner closes with `# pass N` and `# fail N` lines.
+        let trimmed = line.trim();
+        for (prefix, counter) in [("# pass ", &mut self.passed), ("# fail ", &mut self.failed)] {
+            if let Some(count) = trimmed.strip_prefix(prefix).and_then(|n| n.parse::<u64>().ok()) {
+                *counter += count;
+                return;
+            }
+        }
+        let Some(rest) = trimmed.strip_prefix("test result: ") else { return };
         for part in rest.split(';') {
             let mut words = part.split_whitespace().rev();
             let (Some(label), Some(count)) = (words.next(), words.next()) else { continue };
@@ -90,10 +98,12 @@ mod tests {
             "test result: ok. 13 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s",
             "test result: FAILED. 20 passed; 4 failed; 1 ignored; 0 measured; 0 filtered out; finished in 2.36s",
             "test result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s",
+            "# pass 13",
+            "# fail 0",
         ] {
             tally.add_line(line);
         }
-        assert_eq!(tally, Tally { passed: 33, failed: 4, ignored: 1 });
-        assert_eq!(tally.summary(), "tests: 33 passed, 4 failed, 1 skipped");
+        assert_eq!(tally, Tally { passed: 46, failed: 4, ignored: 1 });
+        assert_eq!(tally.summary(), "tests: 46 passed, 4 failed, 1 skipped");
     }
 }

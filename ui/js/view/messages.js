@@ -1,7 +1,9 @@
 // The message list (`#messages`): messages, pending sends, join/leave notices and day dividers, kept in sync with
-// the state by key so that new messages append, older pages prepend and the reading position stays put.
+// the conversation's window by key, so that new messages append, pages prepend or append, rows dropped at the far
+// end of the window go away, and the reading position stays put (anchored on a row that stays).
 
-import { mentions } from '../state.js';
+import { mentions } from '../names.js';
+import { atNewest, newerCount, loading } from '../conversation.js';
 import { timeline } from '../selectors.js';
 import { el, hue, initial, reconcile, setText, show, attr } from './dom.js';
 
@@ -9,6 +11,8 @@ import { el, hue, initial, reconcile, setText, show, attr } from './dom.js';
 const GROUP_MS = 5 * 60 * 1000;
 /** How close to the bottom (px) still counts as "reading the newest". */
 const BOTTOM_SLACK = 48;
+/** Within this many px (at least one screenful) of either end of the list, the next page is asked for. */
+const PAGE_AHEAD_PX = 600;
 
 const pad = (n) => String(n).padStart(2, '0');
 
@@ -18,8 +22,13 @@ export function clock(ts) {
   return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
+// Made once: `toLocaleString` with options builds a formatter on every call, which is slow enough to matter for a
+// page of 50 new rows.
+const FULL_DATE = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
+const DAY = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+
 function fullDate(ts) {
-  return new Date(ts).toLocaleString(undefined, { dateStyle: 'full', timeStyle: 'medium' });
+  return FULL_DATE.format(ts);
 }
 
 function dayKey(ts) {
@@ -31,7 +40,7 @@ function dayLabel(ts, now = Date.now()) {
   const key = dayKey(ts);
   if (key === dayKey(now)) return 'Today';
   if (key === dayKey(now - 86400000)) return 'Yesterday';
-  return new Date(ts).toLocaleDateString(undefined, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+  return DAY.format(ts);
 }
 
 /** The rows to draw: the state's timeline with day dividers and grouping worked out. */
@@ -143,14 +152,21 @@ function sameNick(a, b) {
 
 /**
  * Owns the message list of the conversation on screen. `els`: `{ scroller, list, olderBtn, start, empty, jumpBtn }`.
- * `onScroll(atBottom)` reports whether the user reads the newest messages.
+ * `onScroll({ atBottom, nearTop, nearBottom })` reports where the reader is: at the bottom of the list, or close
+ * enough to either end that the next page should be loaded.
  */
 export function createMessageView(els, { onScroll }) {
   let shownKey = null;
   let shownRev = -1;
   let shownOnline = null;
+  /** Whether the window drawn last reaches the newest message (then the bottom of the list is "the newest"). */
+  let shownNewest = true;
+  /** Scroll to the bottom once the newest messages are drawn (after "Jump to latest" or a send). */
+  let wantBottom = false;
+  const jumpLabel = els.jumpBtn.querySelector('.jump-label') || els.jumpBtn;
 
-  const atBottom = () => els.scroller.scrollHeight - els.scroller.scrollTop - els.scroller.clientHeight < BOTTOM_SLACK;
+  const fromBottom = () => els.scroller.scrollHeight - els.scroller.scrollTop - els.scroller.clientHeight;
+  const atBottom = () => fromBottom() < BOTTOM_SLACK;
 
   // The list keeps showing the newest messages when its box shrinks or grows (banner, composer, window size).
   let pinned = true;
@@ -163,14 +179,19 @@ export function createMessageView(els, { onScroll }) {
   els.scroller.addEventListener('scroll', () => {
     const bottom = atBottom();
     pinned = bottom;
-    if (bottom) show(els.jumpBtn, false);
-    onScroll(bottom);
+    if (bottom && shownNewest) show(els.jumpBtn, false);
+    const ahead = Math.max(PAGE_AHEAD_PX, els.scroller.clientHeight);
+    onScroll({ atBottom: bottom, nearTop: els.scroller.scrollTop < ahead, nearBottom: fromBottom() < ahead });
   }, { passive: true });
 
-  /** The first row visible at the top, and its offset, to keep the reading position when rows are prepended. */
+  /**
+   * The first message or notice visible at the top, and its offset, to keep the reading position when rows are added
+   * or dropped above or below it. Day dividers are skipped: one moves up when older messages of its day arrive.
+   */
   function anchor() {
     const top = els.scroller.getBoundingClientRect().top;
     for (const child of els.list.children) {
+      if (child.classList.contains('day-divider')) continue;
       const r = child.getBoundingClientRect();
       if (r.bottom > top) return { node: child, offset: r.top - top };
     }
@@ -180,7 +201,13 @@ export function createMessageView(els, { onScroll }) {
   function scrollToBottom() {
     pinned = true;
     els.scroller.scrollTop = els.scroller.scrollHeight;
-    show(els.jumpBtn, false);
+    if (shownNewest) show(els.jumpBtn, false);
+  }
+
+  /** Shows the newest messages: at once when drawn, else as soon as they are (the caller asked for them). */
+  function followLatest() {
+    wantBottom = true;
+    scrollToBottom();
   }
 
   /** Draws conversation `c` (or nothing); `force` redraws even when its revision did not change. */
@@ -189,15 +216,20 @@ export function createMessageView(els, { onScroll }) {
     if (!c) {
       els.list.replaceChildren();
       shownKey = null;
+      wantBottom = false;
       show(els.olderBtn, false);
       show(els.start, false);
       show(els.empty, false);
+      show(els.jumpBtn, false);
       return;
     }
     const switched = c.key !== shownKey;
+    if (switched) wantBottom = false;
     if (!switched && !force && c.rev === shownRev && online === shownOnline) return;
-    const wasBottom = switched || stickToBottom || pinned || atBottom();
-    const keep = !wasBottom && anchor();
+    const newest = atNewest(c);
+    // The bottom of the list is "the newest messages" only when the window reaches them, before and after.
+    const stick = switched || stickToBottom || wantBottom || ((pinned || atBottom()) && shownNewest && newest);
+    const keep = !stick && anchor();
     const lastBefore = els.list.lastElementChild && els.list.lastElementChild.dataset.key;
 
     if (switched) els.list.replaceChildren();
@@ -212,27 +244,37 @@ export function createMessageView(els, { onScroll }) {
     reconcile(els.list, rows(state, c), { key: (r) => r.key, create: createRow, update: (n, r) => updateRow(n, r, ctx) });
     els.list.setAttribute('aria-busy', 'false');
 
-    const loading = c.historyInflight > 0;
+    const busy = loading(c);
     show(els.olderBtn, c.hasMore && c.msgs.length > 0);
-    els.olderBtn.disabled = loading;
-    setText(els.olderBtn, loading ? 'Loading…' : 'Load older messages');
-    const begun = c.historyAsked && !c.hasMore && !loading;
-    show(els.start, begun && c.msgs.length > 0);
+    els.olderBtn.disabled = Boolean(busy); // One page at a time.
+    setText(els.olderBtn, busy === 'older' ? 'Loading…' : 'Load older messages');
+    show(els.start, c.historyAsked && !c.hasMore && !busy && c.msgs.length > 0);
     show(els.empty, c.msgs.length === 0 && c.pending.size === 0);
-    setText(els.empty, loading || !c.historyAsked ? 'Loading messages…' : 'No messages yet. Say hello!');
+    setText(els.empty, busy || !c.historyAsked ? 'Loading messages…' : 'No messages yet. Say hello!');
 
-    if (wasBottom) {
+    shownNewest = newest;
+    if (stick) {
       scrollToBottom();
+      if (newest && (c.msgs.length || !busy)) wantBottom = false;
     } else if (keep && keep.node.isConnected) {
       const top = els.scroller.getBoundingClientRect().top;
       els.scroller.scrollTop += keep.node.getBoundingClientRect().top - top - keep.offset;
-      const lastAfter = els.list.lastElementChild && els.list.lastElementChild.dataset.key;
-      if (!switched && lastAfter !== lastBefore) show(els.jumpBtn, true);
+    }
+    const lastAfter = els.list.lastElementChild && els.list.lastElementChild.dataset.key;
+    if (!newest) {
+      const n = newerCount(c);
+      setText(jumpLabel, `Jump to latest (${n > 999 ? '999+' : n} newer)`);
+      show(els.jumpBtn, true);
+    } else if (!stick && !switched && lastAfter !== lastBefore) {
+      setText(jumpLabel, 'New messages');
+      show(els.jumpBtn, true);
+    } else if (stick) {
+      show(els.jumpBtn, false);
     }
     shownKey = c.key;
     shownRev = c.rev;
     shownOnline = online;
   }
 
-  return { render, scrollToBottom, atBottom };
+  return { render, scrollToBottom, followLatest, atBottom };
 }

@@ -1,0 +1,254 @@
+// Applies the bridge's events (docs/APP-BRIDGE.md) to the state of state.js: the connection's state, what the server
+// says (PROTOCOL.md §7), sends queued by the app, and preference changes. Pure: `applyEvent` returns the *effects*
+// to carry out, like the actions of state.js.
+
+import { roomKey, isDm, sameNick, mentions } from './names.js';
+import * as win from './conversation.js';
+import { DEFAULT_LIMITS, conv, setActive, addNotice, addPending, markSeen, watching } from './state.js';
+
+/** Server error codes that answer a `history` request (a read failure, a bad range): it will get no page. */
+const HISTORY_ERRORS = new Set(['storage_failed', 'invalid_range']);
+
+function addMember(c, nick) {
+  if (c.members.some((m) => sameNick(m, nick))) return false;
+  c.members.push(nick);
+  c.members.sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()));
+  return true;
+}
+
+function removeMember(c, nick) {
+  const before = c.members.length;
+  c.members = c.members.filter((m) => !sameNick(m, nick));
+  return c.members.length !== before;
+}
+
+function setListing(state, rooms) {
+  state.listing = new Map();
+  for (const r of rooms || []) state.listing.set(roomKey(r.room), { room: roomKey(r.room), topic: r.topic || '', members: r.members || 0 });
+}
+
+/**
+ * Applies one bridge event (`state`, `server`, `queued` or `prefs`; see docs/APP-BRIDGE.md) and returns the effects to
+ * carry out.
+ */
+export function applyEvent(state, event, now = Date.now()) {
+  if (!event || typeof event !== 'object') return [];
+  switch (event.kind) {
+    case 'state':
+      state.conn = {
+        state: event.state,
+        attempt: event.attempt || 0,
+        retryAt: event.state === 'reconnecting' ? now + (event.retry_in_ms || 0) : 0,
+        reason: event.reason || '',
+      };
+      if (event.state !== 'online') {
+        for (const c of state.convs.values()) {
+          // While the connection is down nobody's typing can be known; the server repeats live typing afterwards.
+          c.typing.clear();
+          // Requests on the old connection get no answer; the rejoin asks again for a conversation still empty.
+          win.abandonRequests(c);
+        }
+      }
+      return [];
+    case 'queued':
+      addPending(state, event, now);
+      return [];
+    case 'prefs':
+      // Changed outside the UI (the tray's do-not-disturb item).
+      state.prefs = { dnd: Boolean(event.dnd), muted: new Set(Array.isArray(event.muted) ? event.muted : []) };
+      return [{ type: 'save-prefs' }];
+    case 'server':
+      return applyServer(state, event.event || {}, now);
+    default:
+      return [];
+  }
+}
+
+function applyServer(state, ev, now) {
+  switch (ev.type) {
+    case 'welcome':
+      return onWelcome(state, ev);
+    case 'joined':
+      return onJoined(state, ev, now);
+    case 'left': {
+      const key = roomKey(ev.room);
+      const c = state.convs.get(key);
+      if (c && !c.dm) state.convs.delete(key);
+      return [];
+    }
+    case 'message':
+      onMessage(state, ev);
+      return [];
+    case 'ack':
+      onAck(state, ev);
+      return [];
+    case 'history':
+      onHistory(state, ev, now);
+      return [];
+    case 'member_joined': {
+      const c = state.convs.get(roomKey(ev.room));
+      if (c && addMember(c, ev.nick) && !sameNick(ev.nick, state.me)) addNotice(state, c.key, 'join', `${ev.nick} joined`, now);
+      return [];
+    }
+    case 'member_left': {
+      const c = state.convs.get(roomKey(ev.room));
+      if (!c) return [];
+      c.typing.delete(String(ev.nick).toLowerCase());
+      if (removeMember(c, ev.nick)) {
+        const verb = ev.reason === 'disconnected' ? 'went offline' : 'left';
+        addNotice(state, c.key, 'leave', `${ev.nick} ${verb}`, now);
+      }
+      return [];
+    }
+    case 'typing': {
+      if (sameNick(ev.nick, state.me)) return [];
+      const c = conv(state, ev.room);
+      const k = String(ev.nick).toLowerCase();
+      if (ev.typing) c.typing.set(k, { nick: ev.nick, until: now + (state.limits.typing_ttl_ms || 5000) });
+      else c.typing.delete(k);
+      return [];
+    }
+    case 'room_list':
+      setListing(state, ev.rooms);
+      return [];
+    case 'room_created':
+      state.listing.set(roomKey(ev.room), { room: roomKey(ev.room), topic: ev.topic || '', members: ev.members || 0 });
+      return [];
+    case 'topic': {
+      const key = roomKey(ev.room);
+      const listed = state.listing.get(key);
+      if (listed) listed.topic = ev.topic || '';
+      const c = state.convs.get(key);
+      if (c) {
+        c.topic = ev.topic || '';
+        const by = ev.by || 'Someone';
+        addNotice(state, key, 'topic', ev.topic ? `${by} set the topic: ${ev.topic}` : `${by} cleared the topic`, now);
+      }
+      return [];
+    }
+    case 'members': {
+      const c = state.convs.get(roomKey(ev.room));
+      if (c) c.members = [...(ev.members || [])];
+      return [];
+    }
+    case 'error':
+      onError(state, ev, now);
+      return [];
+    default:
+      return []; // pong, left, and event types added later.
+  }
+}
+
+function onWelcome(state, ev) {
+  state.me = ev.nick || state.me;
+  state.server = ev.server || '';
+  state.limits = { ...DEFAULT_LIMITS, ...(ev.limits || {}) };
+  setListing(state, ev.rooms);
+  for (const d of ev.dms || []) {
+    const c = conv(state, d.room);
+    const lastSeq = d.last_seq || 0;
+    const seen = state.seen[c.key];
+    if (!state.welcomed && seen !== undefined && lastSeq > seen && !watching(state, c)) c.unread = lastSeq - seen;
+    if (lastSeq > c.lastSeq) c.lastSeq = lastSeq;
+  }
+  if (state.welcomed) return []; // A reconnect: the app rejoins and replays by itself.
+  state.welcomed = true;
+  const wanted = state.restore.rooms.map(roomKey).filter((r) => r && (isDm(r) || state.listing.has(r)));
+  if (!wanted.length) wanted.push('lobby');
+  const first = wanted.includes(roomKey(state.restore.active)) ? roomKey(state.restore.active) : wanted[0];
+  const effects = [];
+  for (const r of wanted) {
+    const c = conv(state, r);
+    if (r !== first && !c.joining) {
+      c.joining = true;
+      effects.push({ type: 'join', room: r });
+    }
+  }
+  return [...setActive(state, first), ...effects];
+}
+
+function onJoined(state, ev, now) {
+  const c = conv(state, ev.room);
+  const firstJoin = !c.joined && !c.historyAsked;
+  c.joined = true;
+  c.joining = false;
+  c.topic = ev.topic || '';
+  c.members = [...(ev.members || [])];
+  const lastSeq = ev.last_seq || 0;
+  // The server's copy is behind ours (its data was reset): drop ours and reload.
+  if (lastSeq < win.newestSeq(c)) win.resetWindow(c);
+  // After a reconnect the missed messages follow as live messages, extending the window from where it ends.
+  c.lastSeq = lastSeq;
+  // Messages gap.from..gap.to are not replayed: keep only what follows, and page back with "Load older".
+  if (ev.gap) win.dropBefore(c, ev.gap.to + 1);
+  if (firstJoin && !c.dm && !watching(state, c)) {
+    const seen = state.seen[c.key];
+    if (seen !== undefined && lastSeq > seen) c.unread = lastSeq - seen;
+  }
+  // The newest page fills the window; live messages that arrived before it are merged by seq.
+  if (!c.historyAsked) return win.requestLatest(c, now);
+  return [];
+}
+
+function onMessage(state, ev) {
+  const c = conv(state, ev.room);
+  const mine = sameNick(ev.from, state.me);
+  if (c.dm && !mine) state.dmNames.set(c.key, ev.from);
+  // While the user reads older messages of this window, none is dropped under them: a full window stops here.
+  const keepOldest = state.active === c.key && !c.atBottom;
+  if (win.addLive(c, ev, { keepOldest }) === 'duplicate') return;
+  c.typing.delete(String(ev.from).toLowerCase());
+  if (watching(state, c)) {
+    markSeen(state, c);
+  } else if (!mine) {
+    c.unread++;
+    if (c.dm || mentions(ev.text, state.me)) c.mention = true;
+  }
+}
+
+function onAck(state, ev) {
+  const c = conv(state, ev.room);
+  const p = c.pending.get(ev.client_id);
+  c.pending.delete(ev.client_id);
+  // The user just sent it, so they look at the newest messages: nothing older is kept for them.
+  if (p) win.addLive(c, { seq: ev.seq, id: ev.id, ts: ev.ts, from: state.me, text: p.text, client_id: ev.client_id });
+  c.rev++;
+  if (watching(state, c)) markSeen(state, c);
+}
+
+function onHistory(state, ev, now) {
+  const c = conv(state, ev.room);
+  const added = win.applyPage(c, ev, now);
+  if (!added) return;
+  if (c.dm) for (const m of added) if (!sameNick(m.from, state.me)) state.dmNames.set(c.key, m.from);
+  if (watching(state, c)) markSeen(state, c);
+}
+
+/** Error codes after which the app keeps the message in its outbox and sends it again later. */
+const RETRIED = new Set(['storage_failed', 'rate_limited', 'unavailable']);
+
+function onError(state, ev, now) {
+  const message = ev.message || ev.code || 'The server refused the request.';
+  if (ev.code === 'rate_limited' || ev.code === 'room_exists') return; // The app retries; creating joins anyway.
+  if (ev.client_id) {
+    for (const c of state.convs.values()) {
+      const p = c.pending.get(ev.client_id);
+      if (p) {
+        if (!RETRIED.has(ev.code)) {
+          p.error = message;
+          c.rev++;
+        }
+        return;
+      }
+    }
+  }
+  const key = ev.room ? roomKey(ev.room) : state.active;
+  if (!key) {
+    state.lastError = message;
+    return;
+  }
+  const c = conv(state, key);
+  if (!c.joined) c.joining = false;
+  if (ev.room && HISTORY_ERRORS.has(ev.code)) win.abandonRequests(c, false);
+  addNotice(state, key, 'error', message, now);
+}
