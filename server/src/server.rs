@@ -7,7 +7,7 @@ use std::time::Duration;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -48,12 +48,13 @@ impl Shared {
     }
 }
 
-/// The tokio-tungstenite settings for our traffic: small reads (the library's default read buffer is 128 KiB per
-/// connection, most of it idle), writes batched up to 64 KiB per flush, and the hard frame limit enforced while
-/// reading so an oversized frame is never buffered whole.
+/// The tokio-tungstenite settings for our traffic: a small read buffer (the library's default is 128 KiB per
+/// connection, allocated up front and idle almost always; requests are small, and a larger frame grows the buffer
+/// as it arrives), writes batched up to 64 KiB per flush, and the hard frame limit enforced while reading so an
+/// oversized frame is never buffered whole.
 fn ws_config(limits: &ServerLimits) -> WebSocketConfig {
     WebSocketConfig::default()
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(1024)
         .write_buffer_size(64 * 1024)
         .max_write_buffer_size(limits.outbound_queue_bytes.saturating_mul(2).max(1024 * 1024))
         .max_message_size(Some(limits.hard_frame_bytes))
@@ -97,7 +98,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         StoreError::Thread(err) => ServerError::Io(err),
         StoreError::Closed => ServerError::StoreClosed,
     })?;
-    let listener = TcpListener::bind(bind).await.map_err(|source| ServerError::Bind { addr: bind, source })?;
+    let listener = listen(bind).map_err(|source| ServerError::Bind { addr: bind, source })?;
     let local_addr = listener.local_addr()?;
     let shared = Arc::new(Shared {
         hub,
@@ -112,6 +113,18 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     tracing::info!(%local_addr, data_dir = %data_dir.display(), "listening");
     let task = tokio::spawn(run(listener, shared, shutdown, writer));
     Ok(RunningServer { local_addr, trigger, task })
+}
+
+/// Connections the kernel may queue before they are accepted. tokio's default (128) overflows when a whole class
+/// reconnects at once after the Wi-Fi drops: clients then stall a second or more on SYN retransmits.
+const LISTEN_BACKLOG: u32 = 1024;
+
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 async fn run(listener: TcpListener, shared: Arc<Shared>, mut shutdown: Shutdown, writer: WriterThread) {

@@ -36,7 +36,7 @@ fn cargo(root: &Path, args: &[&str]) -> Command {
 }
 
 /// Where cargo puts binaries: `CARGO_TARGET_DIR` if set, else `target/` in the workspace.
-fn target_dir(root: &Path) -> PathBuf {
+pub fn target_dir(root: &Path) -> PathBuf {
     env::var_os("CARGO_TARGET_DIR").filter(|dir| !dir.is_empty()).map_or_else(|| root.join("target"), PathBuf::from)
 }
 

@@ -8,6 +8,7 @@
 //! Installs live in [`setup`]; [`cmd`] runs external programs with an echo and a clear error. This file only parses
 //! arguments and dispatches.
 
+mod bench;
 mod checks;
 mod cmd;
 mod run;
@@ -45,6 +46,12 @@ fn try_main() -> Result<()> {
         Some("test") => {
             let install = parse_flags("test", &rest)?;
             checks::test(&workspace_root()?, install)
+        }
+        Some("bench") => {
+            let quick = rest.iter().any(|a| a == "--quick");
+            let flags: Vec<String> = rest.iter().filter(|a| *a != "--quick").cloned().collect();
+            let install = parse_flags("bench", &flags)?;
+            bench::bench(&workspace_root()?, install, quick)
         }
         Some("help" | "-h" | "--help") => {
             print!("{}", usage());
@@ -113,6 +120,8 @@ Commands:
                     5. cargo build of the app and server
                     6. end-to-end tests of the app window: bash e2e/session.sh … e2e/run.py
                        (Xvfb, D-Bus, GNOME Keyring, dunst, tauri-driver + WebKitWebDriver)
+  bench [--quick] Build release binaries and run the benchmarks (server: parlor-bench; app:
+                  e2e/bench_app.py under Xvfb); results in artifacts/bench/. Needs an idle machine.
   help            Print this help.
 
 Options:
