@@ -4,8 +4,10 @@
 //! - [`schema`]: pragmas and migrations.
 //! - [`conv`]: how rooms and direct conversations are keyed.
 //! - [`writer`]: the writer thread and the operations it serves.
+//! - [`checkpoint`]: WAL checkpoints on their own thread, off the ack path.
 //! - [`query`]: reads shared by replay and history.
 
+mod checkpoint;
 mod conv;
 mod query;
 mod schema;
@@ -52,7 +54,7 @@ pub(crate) struct Store {
 
 /// The writer thread, joined at shutdown.
 #[derive(Debug)]
-pub(crate) struct WriterThread(std::thread::JoinHandle<()>);
+pub(crate) struct WriterThread(std::thread::JoinHandle<()>, checkpoint::Checkpointer);
 
 #[derive(Debug)]
 struct Readers {
@@ -83,7 +85,8 @@ impl Store {
             .spawn(move || writer.run(rx))
             .map_err(StoreError::Thread)?;
         let readers = Arc::new(Readers { path: path.to_owned(), idle: Mutex::new(Vec::new()) });
-        Ok((Self { ops, readers }, hub, WriterThread(thread)))
+        let checkpointer = checkpoint::Checkpointer::start(path)?;
+        Ok((Self { ops, readers }, hub, WriterThread(thread, checkpointer)))
     }
 
     /// Queues an operation for the writer, waiting only if its queue is full.
@@ -121,11 +124,14 @@ impl Store {
 
     /// Commits what is pending, checkpoints the WAL and stops the writer.
     pub(crate) async fn shutdown(&self, thread: WriterThread) {
+        let WriterThread(writer, checkpointer) = thread;
+        // Stop the periodic checkpoints first, so the writer's final one does not find the WAL busy.
+        let _ = tokio::task::spawn_blocking(move || drop(checkpointer)).await;
         let (reply, done) = oneshot::channel();
         if self.ops.send(Op::Shutdown { reply }).await.is_ok() {
             let _ = done.await;
         }
-        let _ = tokio::task::spawn_blocking(move || thread.0.join()).await;
+        let _ = tokio::task::spawn_blocking(move || writer.join()).await;
     }
 }
 

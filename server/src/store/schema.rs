@@ -53,6 +53,8 @@ fn pragmas(conn: &Connection) -> rusqlite::Result<()> {
 pub(crate) fn open_writer(path: &Path, now_ms: i64) -> rusqlite::Result<Connection> {
     let mut conn = Connection::open(path)?;
     pragmas(&conn)?;
+    // Checkpoints run on their own thread ([`super::checkpoint`]), keeping their fsync off the ack path.
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
     if version < 1 {
         let tx = conn.transaction()?;

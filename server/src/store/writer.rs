@@ -190,7 +190,8 @@ impl Writer {
         if appends.is_empty() {
             return;
         }
-        let before: HashMap<ConvKey, u64> = self.last_seq.clone();
+        // Only these conversations' counters can move; on failure they are read back from the rolled-back database.
+        let batch_convs: BTreeSet<ConvKey> = appends.iter().map(|a| ConvKey::new(&a.conversation, &a.key)).collect();
         let result = (|| -> rusqlite::Result<Vec<Outcome>> {
             let tx = self.conn.transaction()?;
             let mut outcomes = Vec::with_capacity(appends.len());
@@ -227,7 +228,7 @@ impl Writer {
             Ok(outcomes) => outcomes.into_iter().for_each(|outcome| self.dispatch(outcome)),
             Err(err) => {
                 tracing::error!(%err, count = appends.len(), "failed to store messages");
-                self.last_seq = before;
+                self.restore_counters(&batch_convs);
                 for append in appends.drain(..) {
                     let mut error = ErrorEvent::new(
                         ErrorCode::StorageFailed,
@@ -236,6 +237,25 @@ impl Writer {
                     error.client_id = Some(append.client_id.clone());
                     append.handle.send_event(&ServerEvent::Error(error));
                 }
+            }
+        }
+    }
+
+    /// Re-reads the sequence counters of `convs` after a rolled-back batch, so numbering stays gap-free.
+    fn restore_counters(&mut self, convs: &BTreeSet<ConvKey>) {
+        for conv in convs {
+            let stored = self
+                .conn
+                .query_row("SELECT last_seq FROM convs WHERE conv = ?1", [conv.db()], |row| row.get::<_, u64>(0))
+                .optional();
+            match stored {
+                Ok(Some(seq)) => {
+                    self.last_seq.insert(conv.clone(), seq);
+                }
+                Ok(None) => {
+                    self.last_seq.remove(conv);
+                }
+                Err(err) => tracing::error!(%err, "cannot re-read a sequence counter after a failed commit"),
             }
         }
     }
