@@ -5,7 +5,9 @@ use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
 
-use crate::credentials::{self, Secret};
+use parlor_client::Password;
+
+use crate::credentials;
 use crate::error::AppError;
 use crate::events::UiEvent;
 use crate::host::{HostInfo, Hosted};
@@ -60,7 +62,7 @@ async fn replace_session<R: Runtime>(
     state: &AppState,
     url: String,
     nick: String,
-    password: Option<Secret>,
+    password: Option<Password>,
     on_event: Channel<UiEvent>,
 ) -> Result<Connected, AppError> {
     let mut current = state.session.lock().await;
@@ -100,7 +102,7 @@ pub async fn connect<R: Runtime>(
     let nick = nick.trim().to_owned();
     parlor_protocol::names::validate_nick(&nick)
         .map_err(|err| AppError::InvalidInput(format!("that nickname is not allowed: {err}")))?;
-    let password = password.and_then(Secret::new);
+    let password = password.and_then(Password::new);
     if remember {
         match &password {
             Some(secret) => credentials::save(&url, &nick, secret).await?,

@@ -1,36 +1,15 @@
 //! Secrets in the OS keyring (Secret Service on Linux, Keychain on macOS, Credential Manager on Windows), never in a
-//! file. A missing entry is `Ok(None)`, not an error, and secret values only travel inside [`Secret`], whose `Debug`
-//! output is redacted so they cannot end up in a log by accident.
+//! file. A missing entry is `Ok(None)`, not an error, and secret values only travel inside the client core's
+//! [`Password`], whose `Debug` output is redacted so they cannot end up in a log by accident.
 
 use std::time::Duration;
+
+use parlor_client::Password;
 
 use crate::error::AppError;
 
 /// The keyring service name all of Parlor's entries share.
 const SERVICE: &str = "org.parlor.Parlor";
-
-/// A secret value (today: a server password).
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a value; an empty one is no secret.
-    pub fn new(value: impl Into<String>) -> Option<Self> {
-        let value = value.into();
-        (!value.is_empty()).then_some(Self(value))
-    }
-
-    /// The value, for the one place that must send it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
 
 /// The keyring account of a profile: one entry per nickname and server.
 fn account(url: &str, nick: &str) -> String {
@@ -69,20 +48,20 @@ async fn off_thread<T: Send + 'static>(
 }
 
 /// Stores the secret of a profile, replacing any earlier one.
-pub async fn save(url: &str, nick: &str, secret: &Secret) -> Result<(), AppError> {
+pub async fn save(url: &str, nick: &str, secret: &Password) -> Result<(), AppError> {
     let (url, nick, secret) = (url.to_owned(), nick.to_owned(), secret.clone());
     off_thread(move || entry(&url, &nick)?.set_password(secret.expose()).map_err(keyring_error)).await
 }
 
 /// The stored secret of a profile, if any.
-pub async fn load(url: &str, nick: &str) -> Result<Option<Secret>, AppError> {
+pub async fn load(url: &str, nick: &str) -> Result<Option<Password>, AppError> {
     let (url, nick) = (url.to_owned(), nick.to_owned());
     off_thread(move || load_now(&url, &nick)).await
 }
 
-fn load_now(url: &str, nick: &str) -> Result<Option<Secret>, AppError> {
+fn load_now(url: &str, nick: &str) -> Result<Option<Password>, AppError> {
     match entry(url, nick)?.get_password() {
-        Ok(value) => Ok(Secret::new(value)),
+        Ok(value) => Ok(Password::new(value)),
         Err(keyring::Error::NoEntry) => Ok(None),
         Err(err) => Err(keyring_error(err)),
     }
@@ -104,15 +83,6 @@ fn forget_now(url: &str, nick: &str) -> Result<(), AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn secrets_never_show_in_debug_output() {
-        let secret = Secret::new("hunter2").expect("not empty");
-        assert_eq!(format!("{secret:?}"), "Secret(<redacted>)");
-        assert_eq!(format!("{:?}", Some(secret.clone())), "Some(Secret(<redacted>))");
-        assert_eq!(secret.expose(), "hunter2");
-        assert!(Secret::new("").is_none());
-    }
 
     // The round trip through a real Secret Service runs in the end-to-end tests (`e2e/`), inside a dbus session with
     // gnome-keyring. Here the keyring crate's mock store stands in, which keeps no state between entries: enough to

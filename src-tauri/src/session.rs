@@ -8,7 +8,6 @@ use tauri::{AppHandle, Manager, Runtime};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::credentials::Secret;
 use crate::error::AppError;
 use crate::events::UiEvent;
 use crate::notify::{self, Attention};
@@ -36,13 +35,13 @@ impl Session {
         state: &AppState,
         url: String,
         nick: String,
-        password: Option<Secret>,
+        password: Option<Password>,
         channel: Channel<UiEvent>,
     ) -> Result<Self, AppError> {
         let (events, received) = mpsc::unbounded_channel();
         // One outbox file for every server: the client keys queued messages by server and nickname.
         let mut config = ClientConfig::new(&url, &nick, state.data_dir.join("outbox"));
-        config.password = password.and_then(|secret| Password::new(secret.expose()));
+        config.password = password;
         config.client_name = CLIENT_NAME.to_owned();
         let client = Client::start(config, events)?;
         let forwarder = tokio::spawn(forward(app.clone(), nick.clone(), received, channel.clone()));

@@ -49,19 +49,8 @@ pub fn bench(root: &Path, install: bool, quick: bool) -> Result<()> {
     print!("{}", std::fs::read_to_string(&report).unwrap_or_default());
 
     crate::header("App benchmark: launch, memory, idle CPU, a 10k-message room (under Xvfb)");
-    let mut app = Command::new("bash");
-    app.current_dir(root)
-        .arg("e2e/session.sh")
-        .arg(&python)
-        .arg("e2e/bench_app.py")
-        .arg("--app")
-        .arg(release.join("parlor"))
-        .arg("--server")
-        .arg(release.join("parlor-server"))
-        .arg("--driver")
-        .arg(&tauri_driver)
-        .arg("--out")
-        .arg(out.join("app.jsonl"));
+    let mut app = crate::checks::desktop_session(root, python.as_os_str(), "e2e/bench_app.py", &release, &tauri_driver);
+    app.arg("--out").arg(out.join("app.jsonl"));
     cmd::run(&mut app).context("the app benchmark failed")?;
     println!("\nResults: {}", out.display());
     Ok(())

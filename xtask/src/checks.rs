@@ -3,7 +3,7 @@
 //! every test of every step (`tests: N passed, M failed`).
 
 use std::env;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -40,6 +40,17 @@ pub fn target_dir(root: &Path) -> PathBuf {
     env::var_os("CARGO_TARGET_DIR").filter(|dir| !dir.is_empty()).map_or_else(|| root.join("target"), PathBuf::from)
 }
 
+/// `bash e2e/session.sh PYTHON SCRIPT --app … --server … --driver …`: a script of `e2e/` run against the app and
+/// server in `bin_dir`, inside a virtual display with D-Bus, a keyring and a notification daemon.
+pub fn desktop_session(root: &Path, python: &OsStr, script: &str, bin_dir: &Path, driver: &Path) -> Command {
+    let mut command = Command::new("bash");
+    command.current_dir(root).arg("e2e/session.sh").arg(python).arg(script);
+    command.arg("--app").arg(bin_dir.join("parlor"));
+    command.arg("--server").arg(bin_dir.join("parlor-server"));
+    command.arg("--driver").arg(driver);
+    command
+}
+
 /// `node --test` over the UI's pure modules (no browser, no dependencies).
 fn node_tests(root: &Path) -> Command {
     let mut command = Command::new("node");
@@ -54,20 +65,9 @@ fn node_tests(root: &Path) -> Command {
 
 fn steps(root: &Path, tools: &Tools) -> Vec<Step> {
     let mut tests = cargo(root, &["test", "--workspace"]);
-    let mut e2e = Command::new("bash");
-    let debug = target_dir(root).join("debug");
-    e2e.current_dir(root)
-        .arg("e2e/session.sh")
-        .arg(tools.python.clone().unwrap_or_else(|| "python3".into()))
-        .arg("e2e/run.py")
-        .arg("--app")
-        .arg(debug.join("parlor"))
-        .arg("--server")
-        .arg(debug.join("parlor-server"))
-        .arg("--driver")
-        .arg(&tools.tauri_driver)
-        .arg("--artifacts")
-        .arg(root.join("artifacts").join("e2e"));
+    let python: OsString = tools.python.clone().unwrap_or_else(|| "python3".into());
+    let mut e2e = desktop_session(root, &python, "e2e/run.py", &target_dir(root).join("debug"), &tools.tauri_driver);
+    e2e.arg("--artifacts").arg(root.join("artifacts").join("e2e"));
     if let Some(python) = &tools.python {
         tests.env(PYTHON_VAR, python);
     }

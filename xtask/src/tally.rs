@@ -15,7 +15,7 @@ pub struct Tally {
     pub passed: u64,
     /// Tests that failed.
     pub failed: u64,
-    /// Tests marked `#[ignore]` (there should be none).
+    /// Tests marked as ignored (there should be none).
     pub ignored: u64,
 }
 
