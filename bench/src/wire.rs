@@ -23,6 +23,7 @@ pub fn hello(nick: &str) -> String {
         nick: nick.to_owned(),
         client: Some(CLIENT_NAME.to_owned()),
         password: None,
+        auth: None,
     })
 }
 

@@ -19,6 +19,7 @@ use crate::event::{ClientEvent, ConnectionState};
 use crate::outbox::{Outbox, PendingMessage};
 use crate::shared::{Command, Core};
 use crate::tracker::Tracker;
+use crate::trust::{ServerUrl, Trust};
 
 /// A running client: one connection task on the tokio runtime, reconnecting by itself. Dropping the handle stops
 /// the task too; [`Client::shutdown`] does it cleanly and waits.
@@ -37,10 +38,13 @@ impl Client {
     /// `events`: first `state: connecting`, then a `queued` for every message an earlier run left unsent.
     ///
     /// Fails only for things retrying cannot fix: a bad nickname or URL, an unusable data directory, no runtime.
-    pub fn start(config: ClientConfig, events: mpsc::UnboundedSender<ClientEvent>) -> Result<Self, ClientError> {
+    pub fn start(mut config: ClientConfig, events: mpsc::UnboundedSender<ClientEvent>) -> Result<Self, ClientError> {
         names::validate_nick(&config.nick)
             .map_err(|err| ClientError::InvalidInput(format!("the nickname {:?} is not valid: {err}", config.nick)))?;
+        let server = ServerUrl::parse(&config.url)?;
+        config.url = server.url;
         let target = target_of(&config.url)?;
+        let trust = Trust::new(&config.data_dir, &target, server.pinned);
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| ClientError::NoRuntime)?;
         let outbox = Outbox::open(&config.data_dir, &config.url, &config.nick)?;
         let leftovers = outbox.all()?;
@@ -60,8 +64,9 @@ impl Client {
             limits: limits.clone(),
             events: events.clone(),
         };
-        let task = Task { config, target, commands: commands_rx, core, state: state_tx };
-        let task = runtime.spawn(connection::run(task, connection::connect).instrument(span));
+        let task = Task { config, target, commands: commands_rx, core, state: state_tx, trust: trust.clone() };
+        let connect = move |url| connection::connect(url, trust.clone());
+        let task = runtime.spawn(connection::run(task, connect).instrument(span));
         Ok(Self { commands, events, state, outbox, limits, task })
     }
 
@@ -156,6 +161,24 @@ impl Client {
         let room = room_only(room)?;
         self.check_topic(topic)?;
         self.request(ClientMessage::SetTopic { room, topic: topic.to_owned() })
+    }
+
+    /// Registers the nickname as an account with `password`. The answer is `registered` with a session token the
+    /// client uses for its next connections (keep it, e.g. in the OS keyring, to sign in after a restart).
+    pub fn register(&self, password: &str) -> Result<(), ClientError> {
+        let chars = password.chars().count();
+        if chars < parlor_protocol::MIN_ACCOUNT_PASSWORD_CHARS {
+            let message =
+                format!("a password needs at least {} characters", parlor_protocol::MIN_ACCOUNT_PASSWORD_CHARS);
+            return Err(ClientError::InvalidInput(message));
+        }
+        self.request(ClientMessage::Register { password: password.into() })
+    }
+
+    /// Revokes every session token of the signed-in account, this client's included ("log out everywhere"). The
+    /// answer is `logged_out`; the next connection needs the password again.
+    pub fn logout_everywhere(&self) -> Result<(), ClientError> {
+        self.request(ClientMessage::LogoutEverywhere)
     }
 
     /// Asks for every room; the answer arrives as `room_list`.

@@ -20,6 +20,12 @@ pub struct ClientConfig {
     pub nick: String,
     /// The server password, when the host set one.
     pub password: Option<Password>,
+    /// The password of a registered nickname, to sign in; replaced by a session token after the first welcome.
+    pub account_password: Option<Password>,
+    /// A session token from an earlier sign-in (the desktop app keeps it in the OS keyring).
+    pub session_token: Option<Password>,
+    /// This device's random key, which keeps an unregistered nickname for this device (kept in the OS keyring).
+    pub device_key: Option<Password>,
     /// The directory holding the outbox database (`outbox.sqlite3`); created if missing.
     pub data_dir: PathBuf,
     /// Client name and version for the server's logs, e.g. `parlor-desktop/0.1.0`.
@@ -35,6 +41,9 @@ impl ClientConfig {
             url: url.into(),
             nick: nick.into(),
             password: None,
+            account_password: None,
+            session_token: None,
+            device_key: None,
             data_dir: data_dir.into(),
             client_name: DEFAULT_CLIENT_NAME.to_owned(),
             backoff: Backoff::default(),
@@ -42,7 +51,7 @@ impl ClientConfig {
     }
 }
 
-/// A server password. Its `Debug` output is redacted so it can never reach a log through a `{:?}`.
+/// A password, token or key. Its `Debug` output is redacted so it can never reach a log through a `{:?}`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Password(String);
 

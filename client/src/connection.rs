@@ -5,17 +5,18 @@
 //! drive the whole state machine through in-memory sockets on a paused clock.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
-use parlor_protocol::{ClientMessage, ServerEvent, Welcome, PROTOCOL_VERSION};
+use parlor_protocol::{Auth, ClientMessage, Secret, ServerEvent, Welcome, PROTOCOL_VERSION};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{self, Instant};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode as WsCloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 use crate::backoff::Retry;
 use crate::config::ClientConfig;
@@ -23,6 +24,7 @@ use crate::event::{ClientEvent, ConnectionState};
 use crate::outcome::{closed, connect_failed, describe, refused, Ended};
 use crate::session::{Next, Session};
 use crate::shared::{kind, Command, Core};
+use crate::trust::{PinningVerifier, Trust, Verdict};
 
 /// A real connection to a server.
 pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -53,11 +55,17 @@ pub(crate) struct Task {
     pub(crate) core: Core,
     /// The state the handle reads.
     pub(crate) state: watch::Sender<ConnectionState>,
+    /// The server certificate expected and the one last presented.
+    pub(crate) trust: Arc<Trust>,
 }
 
-/// Opens a real WebSocket connection.
-pub(crate) async fn connect(url: String) -> Result<Socket, WsError> {
-    tokio_tungstenite::connect_async(url).await.map(|(socket, _response)| socket)
+/// Opens a real WebSocket connection; for `wss://` the certificate is checked against the pinned fingerprint.
+pub(crate) async fn connect(url: String, trust: Arc<Trust>) -> Result<Socket, WsError> {
+    let tls = PinningVerifier::new(trust).client_config().map_err(|err| WsError::Tls(err.into()))?;
+    let connector = Connector::Rustls(Arc::new(tls));
+    let (socket, _response) =
+        tokio_tungstenite::connect_async_tls_with_config(url, None, true, Some(connector)).await?;
+    Ok(socket)
 }
 
 /// Runs the client until it is stopped or refused for good.
@@ -75,6 +83,17 @@ where
             Ended::Final(reason) => {
                 tracing::warn!(%reason, "giving up");
                 return task.set_state(ConnectionState::Offline { reason });
+            }
+            Ended::Untrusted { expected, presented } => {
+                let reason = format!(
+                    "the server at {} presented a different certificate than the one trusted before. If the host \
+                     made a new one, compare its fingerprint with them before trusting it; otherwise someone on the \
+                     network may be pretending to be the server.",
+                    task.target
+                );
+                tracing::warn!(expected = %expected, presented = %presented, "server certificate changed; not connecting");
+                let (expected, presented) = (expected.grouped(), presented.grouped());
+                return task.set_state(ConnectionState::Untrusted { reason, expected, presented });
             }
             Ended::Lost(reason) => reason,
         };
@@ -106,14 +125,20 @@ impl Task {
             Some(Err(_)) => {
                 return Ended::Lost(format!("cannot reach {target}: no answer within {} s", CONNECT_TIMEOUT.as_secs()))
             }
-            Some(Ok(Err(err))) => return connect_failed(&target, err, first),
+            Some(Ok(Err(err))) => {
+                if let Verdict::Changed { expected, presented } = self.trust.verdict() {
+                    return Ended::Untrusted { expected, presented };
+                }
+                return connect_failed(&target, err, first);
+            }
             Some(Ok(Ok(ws))) => ws,
         };
         let hello = ClientMessage::Hello {
             protocol: PROTOCOL_VERSION,
             nick: self.config.nick.clone(),
             client: Some(self.config.client_name.clone()),
-            password: self.config.password.as_ref().map(|p| p.expose().to_owned()),
+            password: self.config.password.as_ref().map(|p| Secret::new(p.expose())),
+            auth: self.auth(),
         };
         let welcome = match self.idle(time::timeout(HELLO_TIMEOUT, handshake(&mut ws, &hello, &target, first))).await {
             None => {
@@ -132,11 +157,41 @@ impl Task {
         };
         *greeted = true;
         retry.reset();
+        self.trust.confirm();
+        if let Some(token) = &welcome.session_token {
+            self.signed_in(token);
+        }
         tracing::info!(server = %welcome.server, nick = %welcome.nick, "online");
         self.core.forward(ServerEvent::Welcome(welcome.clone()));
         self.set_state(ConnectionState::Online);
         let session = Session::start(&mut self.core, &welcome, Instant::now());
         self.serve(&mut ws, session).await
+    }
+
+    /// What `hello` says about the nickname: the session token once there is one (the account password is only
+    /// sent until a token replaces it), and the device key.
+    fn auth(&self) -> Option<Auth> {
+        let secret = |p: &Option<crate::config::Password>| p.as_ref().map(|p| Secret::new(p.expose()));
+        let auth = Auth {
+            password: secret(&self.config.account_password),
+            token: secret(&self.config.session_token),
+            device: secret(&self.config.device_key),
+        };
+        (auth != Auth::default()).then_some(auth)
+    }
+
+    /// Keeps a new session token for the next connections and forgets the account password.
+    fn signed_in(&mut self, token: &Secret) {
+        self.config.session_token = crate::config::Password::new(token.expose());
+        self.config.account_password = None;
+    }
+
+    fn on_account_event(&mut self, event: &ServerEvent) {
+        match event {
+            ServerEvent::Registered { token, .. } => self.signed_in(token),
+            ServerEvent::LoggedOut { .. } => self.config.session_token = None,
+            _ => {}
+        }
     }
 
     /// Serves a greeted connection: writes what the session hands out, reads events, keeps the line alive.
@@ -164,7 +219,10 @@ impl Task {
                 item = ws.next() => {
                     last_heard = Instant::now();
                     match read(item, &self.target) {
-                        Read::Event(event) => session.on_event(&mut self.core, event, Instant::now()),
+                        Read::Event(event) => {
+                            self.on_account_event(&event);
+                            session.on_event(&mut self.core, event, Instant::now());
+                        }
                         Read::Nothing => {}
                         Read::Ended(ended) => {
                             finish(ws).await;

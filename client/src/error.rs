@@ -21,6 +21,9 @@ pub enum ClientError {
         /// What the OS said.
         source: std::io::Error,
     },
+    /// The list of trusted server certificates (`known-servers.json`) could not be written.
+    #[error("cannot save the server's certificate fingerprint: {0}")]
+    Storage(String),
     /// A request that only makes sense online (history, who, …) while the connection is down.
     #[error("not connected to the server")]
     NotConnected,
@@ -37,7 +40,7 @@ impl ClientError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::InvalidInput(_) => "invalid_input",
-            Self::Outbox(_) | Self::DataDir { .. } => "storage",
+            Self::Outbox(_) | Self::DataDir { .. } | Self::Storage(_) => "storage",
             Self::NotConnected | Self::Stopped => "not_connected",
             Self::NoRuntime => "internal",
         }

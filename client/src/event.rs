@@ -44,6 +44,16 @@ pub enum ConnectionState {
         /// What went wrong, for people.
         reason: String,
     },
+    /// Stopped for good because the server's certificate changed: connect again only after the user compared
+    /// `presented` with the host and trusted it (`trust_fingerprint`).
+    Untrusted {
+        /// What happened and what to do, for people.
+        reason: String,
+        /// The fingerprint trusted before, grouped by four digits.
+        expected: String,
+        /// The fingerprint the server presented now, grouped by four digits.
+        presented: String,
+    },
     /// Stopped for good: retrying cannot help (wrong password, nickname taken, …) or the application disconnected.
     Offline {
         /// Why, for people.

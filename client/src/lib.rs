@@ -56,6 +56,7 @@ mod pacing;
 mod session;
 mod shared;
 mod tracker;
+pub mod trust;
 
 pub use backoff::Backoff;
 pub use client::Client;

@@ -15,6 +15,13 @@ pub(crate) enum Ended {
     Lost(String),
     /// Refused for a reason retrying cannot fix.
     Final(String),
+    /// The server's TLS certificate is not the one trusted: the user must decide.
+    Untrusted {
+        /// The fingerprint trusted before (or pinned by the join link).
+        expected: crate::trust::Fingerprint,
+        /// The fingerprint the server presented.
+        presented: crate::trust::Fingerprint,
+    },
 }
 
 /// What a refused `hello` means. Only `nick_taken` after a reconnect is worth retrying: the server may still hold
@@ -25,6 +32,9 @@ pub(crate) fn refused(error: ErrorEvent, first: bool) -> Ended {
             Ended::Lost(format!("waiting for the server to let go of the previous connection: {}", error.message))
         }
         ErrorCode::NickTaken
+        | ErrorCode::SignInRequired
+        | ErrorCode::WrongCredentials
+        | ErrorCode::NickClaimed
         | ErrorCode::InvalidNick
         | ErrorCode::PasswordRequired
         | ErrorCode::WrongPassword

@@ -101,6 +101,8 @@ pub(crate) fn kind(message: &ClientMessage) -> &'static str {
         ClientMessage::Send { .. } => "send",
         ClientMessage::Typing { .. } => "typing",
         ClientMessage::History { .. } => "history",
+        ClientMessage::Register { .. } => "register",
+        ClientMessage::LogoutEverywhere => "logout_everywhere",
         ClientMessage::Ping { .. } => "ping",
     }
 }

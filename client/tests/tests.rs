@@ -7,4 +7,5 @@ mod crash;
 mod offline;
 mod refusals;
 mod resume;
+mod tls;
 mod usage;

@@ -308,7 +308,9 @@ impl RawClient {
     pub async fn connect(url: &str, nick: &str) -> Self {
         let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("connect");
         let mut client = Self { ws };
-        client.send(&ClientMessage::Hello { protocol: 1, nick: nick.into(), client: None, password: None }).await;
+        client
+            .send(&ClientMessage::Hello { protocol: 1, nick: nick.into(), client: None, password: None, auth: None })
+            .await;
         client.recv_until(|e| matches!(e, ServerEvent::Welcome(_)).then_some(())).await;
         client
     }

@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::code::ErrorCode;
+use crate::depth::{nests_deeper_than, DEFAULT_MAX_JSON_DEPTH};
+use crate::secret::Secret;
 
 /// One request from a client.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,7 +23,10 @@ pub enum ClientMessage {
         client: Option<String>,
         /// The server password, when the host set one.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        password: Option<String>,
+        password: Option<Secret>,
+        /// Proof that the nickname is the user's: an account password or token, or this device's key.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        auth: Option<Auth>,
     },
     /// Enter a room (or open a direct conversation `"@nick"`) and, with `after`, receive what was missed since then.
     Join {
@@ -88,6 +93,14 @@ pub enum ClientMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         limit: Option<u32>,
     },
+    /// Register the connection's nickname as an account with a password; from then on only a sign-in (password
+    /// or session token) can use it.
+    Register {
+        /// The account password, at least [`MIN_ACCOUNT_PASSWORD_CHARS`] characters.
+        password: Secret,
+    },
+    /// Revoke every session token of the signed-in account (including this connection's): "log out everywhere".
+    LogoutEverywhere,
     /// An application-level ping for clients (such as browsers) that cannot send WebSocket pings.
     Ping {
         /// Echoed back in the `pong`.
@@ -97,8 +110,38 @@ pub enum ClientMessage {
 }
 
 /// Every `type` a client may send, so a decoder can tell an unknown type from a malformed known one.
-pub const CLIENT_TYPES: &[&str] =
-    &["hello", "join", "leave", "create_room", "set_topic", "list_rooms", "who", "send", "typing", "history", "ping"];
+pub const CLIENT_TYPES: &[&str] = &[
+    "hello",
+    "join",
+    "leave",
+    "create_room",
+    "set_topic",
+    "list_rooms",
+    "who",
+    "send",
+    "typing",
+    "history",
+    "register",
+    "logout_everywhere",
+    "ping",
+];
+
+/// Shortest account password the server accepts.
+pub const MIN_ACCOUNT_PASSWORD_CHARS: usize = 8;
+
+/// How a user proves that a nickname is theirs. Every part is optional: a guest sends none of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Auth {
+    /// The password of a registered nickname; a successful sign-in gets a session token in `welcome`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<Secret>,
+    /// A session token from an earlier sign-in, so the password need not be kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<Secret>,
+    /// A random key this device keeps: an unregistered nickname first used with it stays this device's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<Secret>,
+}
 
 /// A frame that is not a valid [`ClientMessage`], with the code to send back and a sentence saying what was wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -116,8 +159,18 @@ struct TypeProbe {
     kind: Option<String>,
 }
 
-/// Decodes one text frame, classifying failures as `bad_json`, `unknown_type` or `bad_message`.
+/// Decodes one text frame, classifying failures as `too_deep`, `bad_json`, `unknown_type` or `bad_message`;
+/// nesting is limited to [`DEFAULT_MAX_JSON_DEPTH`].
 pub fn decode(text: &str) -> Result<ClientMessage, DecodeError> {
+    decode_with_depth(text, DEFAULT_MAX_JSON_DEPTH)
+}
+
+/// [`decode`] with the nesting limit a server was configured with.
+pub fn decode_with_depth(text: &str, max_depth: usize) -> Result<ClientMessage, DecodeError> {
+    if nests_deeper_than(text, max_depth) {
+        let detail = format!("the JSON nests deeper than {max_depth} levels; no message needs that");
+        return Err(DecodeError { code: ErrorCode::TooDeep, detail });
+    }
     if !text.trim_start().starts_with('{') {
         // serde would read `["leave","lobby"]` as a tagged sequence; the protocol only has objects.
         return Err(match serde_json::from_str::<serde::de::IgnoredAny>(text) {
@@ -155,7 +208,13 @@ mod tests {
     #[test]
     fn every_variant_round_trips() {
         let all = vec![
-            ClientMessage::Hello { protocol: 1, nick: "ana".into(), client: Some("test/1".into()), password: None },
+            ClientMessage::Hello {
+                protocol: 1,
+                nick: "ana".into(),
+                client: Some("test/1".into()),
+                password: Some("door".into()),
+                auth: Some(Auth { password: None, token: Some("t0k".into()), device: Some("dev".into()) }),
+            },
             ClientMessage::Join { room: "lobby".into(), after: Some(4) },
             ClientMessage::Leave { room: "lobby".into() },
             ClientMessage::CreateRoom { room: "maths".into(), topic: None },
@@ -165,6 +224,8 @@ mod tests {
             ClientMessage::Send { room: "@bob".into(), text: "hi".into(), client_id: "c1".into() },
             ClientMessage::Typing { room: "lobby".into(), typing: true },
             ClientMessage::History { room: "lobby".into(), before: Some(10), after: None, limit: Some(50) },
+            ClientMessage::Register { password: "correct horse".into() },
+            ClientMessage::LogoutEverywhere,
             ClientMessage::Ping { nonce: None },
         ];
         assert_eq!(all.len(), CLIENT_TYPES.len());
@@ -177,7 +238,10 @@ mod tests {
     #[test]
     fn documented_examples_decode() {
         let hello = decode(r#"{"type":"hello","protocol":1,"nick":"ana"}"#);
-        assert_eq!(hello, Ok(ClientMessage::Hello { protocol: 1, nick: "ana".into(), client: None, password: None }));
+        assert_eq!(
+            hello,
+            Ok(ClientMessage::Hello { protocol: 1, nick: "ana".into(), client: None, password: None, auth: None })
+        );
         assert_eq!(decode(r#"{"type":"list_rooms"}"#), Ok(ClientMessage::ListRooms));
         let extra = decode(r#"{"type":"leave","room":"lobby","future_field":true}"#);
         assert_eq!(extra, Ok(ClientMessage::Leave { room: "lobby".into() }));
@@ -196,5 +260,8 @@ mod tests {
         assert_eq!(code("[1,"), Some(ErrorCode::BadJson));
         assert_eq!(code(r#"{"type":"send","room":"lobby"}"#), Some(ErrorCode::BadMessage));
         assert_eq!(code(r#"{"type":"join","room":5}"#), Some(ErrorCode::BadMessage));
+        let deep = format!(r#"{{"type":"send","room":"lobby","text":"x","client_id":"c","extra":{}}}"#, "[".repeat(17));
+        assert_eq!(code(&deep), Some(ErrorCode::TooDeep));
+        assert_eq!(code(&"[".repeat(1_000_000)), Some(ErrorCode::TooDeep));
     }
 }

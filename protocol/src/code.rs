@@ -14,6 +14,8 @@ pub enum ErrorCode {
     UnknownType,
     /// The `type` is known but a field is missing or has the wrong type.
     BadMessage,
+    /// The JSON nests arrays or objects deeper than the server allows (no message needs more than a few levels).
+    TooDeep,
     /// A binary frame arrived; the protocol uses text frames only.
     BinaryFrame,
     /// The frame is larger than `limits.max_frame_bytes`.
@@ -28,6 +30,18 @@ pub enum ErrorCode {
     PasswordRequired,
     /// The password in `hello` is not the server's.
     WrongPassword,
+    /// The nickname is registered: `hello` must carry its password or a session token.
+    SignInRequired,
+    /// The account password or session token is wrong, or the token was revoked ("log out everywhere").
+    WrongCredentials,
+    /// An unregistered nickname kept by the device that first used it; this connection is another device.
+    NickClaimed,
+    /// `register` named a nickname that is already an account.
+    AlreadyRegistered,
+    /// `register` gave a password shorter than the minimum, or one with control characters.
+    WeakPassword,
+    /// The request needs a signed-in account (e.g. `logout_everywhere` from a guest).
+    NotSignedIn,
     /// Another online user holds this nickname (compared case-insensitively).
     NickTaken,
     /// The nickname breaks the naming rules (see `names`).
@@ -73,6 +87,7 @@ impl ErrorCode {
             Self::BadJson => "bad_json",
             Self::UnknownType => "unknown_type",
             Self::BadMessage => "bad_message",
+            Self::TooDeep => "too_deep",
             Self::BinaryFrame => "binary_frame",
             Self::FrameTooLarge => "frame_too_large",
             Self::UnsupportedVersion => "unsupported_version",
@@ -80,6 +95,12 @@ impl ErrorCode {
             Self::AlreadyGreeted => "already_greeted",
             Self::PasswordRequired => "password_required",
             Self::WrongPassword => "wrong_password",
+            Self::SignInRequired => "sign_in_required",
+            Self::WrongCredentials => "wrong_credentials",
+            Self::NickClaimed => "nick_claimed",
+            Self::AlreadyRegistered => "already_registered",
+            Self::WeakPassword => "weak_password",
+            Self::NotSignedIn => "not_signed_in",
             Self::NickTaken => "nick_taken",
             Self::InvalidNick => "invalid_nick",
             Self::InvalidRoom => "invalid_room",
@@ -131,6 +152,8 @@ pub enum CloseCode {
     SlowConsumer,
     /// 4002: the client sent nothing (not even a pong) for the idle timeout.
     IdleTimeout,
+    /// 4003: this address already holds as many connections as the server allows one address.
+    TooManyFromAddress,
 }
 
 impl CloseCode {
@@ -147,6 +170,7 @@ impl CloseCode {
             Self::HelloTimeout => 4000,
             Self::SlowConsumer => 4001,
             Self::IdleTimeout => 4002,
+            Self::TooManyFromAddress => 4003,
         }
     }
 
@@ -163,6 +187,7 @@ impl CloseCode {
             Self::HelloTimeout,
             Self::SlowConsumer,
             Self::IdleTimeout,
+            Self::TooManyFromAddress,
         ]
         .into_iter()
         .find(|c| c.as_u16() == code)

@@ -8,6 +8,7 @@
 //! - [`client`]: what a client sends ([`ClientMessage`]) and [`decode`], which turns a frame into one or a coded error.
 //! - [`server`]: what the server sends ([`ServerEvent`]) and the records inside it.
 //! - [`code`]: stable error codes ([`ErrorCode`]) and WebSocket close codes ([`CloseCode`]).
+//! - [`secret`]: [`Secret`], a string that never prints; [`depth`]: the JSON nesting check run before parsing.
 //! - [`names`]: the rules for nicknames, room names, message text and client ids, shared so a client can check
 //!   input before sending it.
 //!
@@ -15,15 +16,19 @@
 
 pub mod client;
 pub mod code;
+pub mod depth;
 pub mod names;
+pub mod secret;
 pub mod server;
 
-pub use client::{decode, ClientMessage, DecodeError};
+pub use client::{decode, decode_with_depth, Auth, ClientMessage, DecodeError, MIN_ACCOUNT_PASSWORD_CHARS};
 pub use code::{CloseCode, ErrorCode};
+pub use depth::DEFAULT_MAX_JSON_DEPTH;
 pub use names::{Conversation, NameError};
+pub use secret::Secret;
 pub use server::{
-    Ack, ChatMessage, DmInfo, ErrorEvent, Gap, GapReason, HistoryPage, Joined, LeaveReason, Limits, RoomInfo,
-    ServerEvent, Welcome,
+    Ack, ChatMessage, DmInfo, ErrorEvent, Gap, GapReason, HistoryPage, IdentityKind, Joined, LeaveReason, Limits,
+    RoomInfo, ServerEvent, Welcome,
 };
 
 /// The protocol version this crate speaks. A client states it in `hello`; the server refuses a version it does not

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::code::ErrorCode;
+use crate::secret::Secret;
 
 /// One event from the server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +74,18 @@ pub enum ServerEvent {
     },
     /// The reply to `history`.
     History(HistoryPage),
+    /// The reply to `register`: the nickname is now an account, and this token signs in without the password.
+    Registered {
+        /// The nickname registered.
+        nick: String,
+        /// A session token for this device; keep it like a password (the desktop app keeps it in the OS keyring).
+        token: Secret,
+    },
+    /// The reply to `logout_everywhere`: every session token of the account is revoked.
+    LoggedOut {
+        /// How many tokens were revoked.
+        sessions: u64,
+    },
     /// The reply to `ping`.
     Pong {
         /// The ping's nonce.
@@ -96,6 +109,25 @@ pub struct Welcome {
     pub rooms: Vec<RoomInfo>,
     /// The user's direct conversations with their latest sequence, so unread ones can be fetched.
     pub dms: Vec<DmInfo>,
+    /// How the nickname is held: as a guest, by this device, or by a signed-in account.
+    #[serde(default)]
+    pub identity: IdentityKind,
+    /// A new session token, after a sign-in with the account password; later connections use it instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_token: Option<Secret>,
+}
+
+/// How a connection holds its nickname, so a client can show it and offer to register.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityKind {
+    /// No proof given: anyone may use the nickname while it is offline.
+    #[default]
+    Guest,
+    /// Kept by this device's key: other devices cannot use the nickname.
+    Device,
+    /// A registered account, signed in with its password or a session token.
+    Account,
 }
 
 /// What the server enforces, stated up front so clients can check input before sending it.

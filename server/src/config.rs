@@ -23,6 +23,13 @@ pub struct Config {
     pub limits: ServerLimits,
     /// A password every client must give in `hello`; `None` lets anyone who can reach the server in.
     pub password: Option<ServerPassword>,
+    /// Serve TLS (`wss://`) with a self-signed certificate kept in `data_dir/tls`, made on first start.
+    pub tls: bool,
+    /// With TLS on, still accept plain `ws://` from other computers (it is always accepted from this one).
+    pub allow_plain: bool,
+    /// Web page origins (e.g. `http://10.0.0.5:8080`) allowed to open WebSockets besides the server's own pages;
+    /// any other browser page is refused, so a site a student visits cannot talk to the server in their name.
+    pub allowed_origins: Vec<String>,
 }
 
 /// The server password. Its `Debug` output is redacted so it never reaches a log.
@@ -53,7 +60,15 @@ impl Config {
     /// A configuration with default limits, listening on [`DEFAULT_BIND`].
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         let bind = DEFAULT_BIND.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 7878)));
-        Self { bind, data_dir: data_dir.into(), limits: ServerLimits::default(), password: None }
+        Self {
+            bind,
+            data_dir: data_dir.into(),
+            limits: ServerLimits::default(),
+            password: None,
+            tls: false,
+            allow_plain: false,
+            allowed_origins: Vec::new(),
+        }
     }
 
     /// The per-user data directory of this OS (e.g. `~/.local/share/parlor` on Linux), if the OS has one.
@@ -70,6 +85,8 @@ pub struct ServerLimits {
     /// Largest frame read at all; tungstenite refuses more while reading, so memory stays bounded, and the
     /// connection is closed with 1009.
     pub hard_frame_bytes: usize,
+    /// Deepest nesting of JSON arrays and objects in a request; deeper frames get `too_deep` before any parsing.
+    pub max_json_depth: usize,
     /// Longest message text, in characters.
     pub max_text_chars: usize,
     /// Longest topic, in characters.
@@ -86,6 +103,12 @@ pub struct ServerLimits {
     pub typing_ttl: Duration,
     /// Most WebSocket connections at once; more are closed with 1013.
     pub max_connections: usize,
+    /// Most WebSocket connections from one address; more are closed with 4003. 0 means no limit.
+    pub max_connections_per_ip: usize,
+    /// Sustained requests per second from one address across all its connections. 0 means no limit.
+    pub ip_rate_per_second: u32,
+    /// Requests one address may send at once above its sustained rate.
+    pub ip_rate_burst: u32,
     /// Most rooms on the server.
     pub max_rooms: usize,
     /// Messages kept per room or direct conversation; older ones are pruned.
@@ -107,6 +130,7 @@ impl Default for ServerLimits {
         Self {
             max_frame_bytes: 16 * 1024,
             hard_frame_bytes: 1024 * 1024,
+            max_json_depth: parlor_protocol::DEFAULT_MAX_JSON_DEPTH,
             max_text_chars: 4000,
             max_topic_chars: 200,
             rate_per_second: 10,
@@ -115,6 +139,9 @@ impl Default for ServerLimits {
             resume_max: 500,
             typing_ttl: Duration::from_secs(5),
             max_connections: 1024,
+            max_connections_per_ip: 32,
+            ip_rate_per_second: 50,
+            ip_rate_burst: 100,
             max_rooms: 1000,
             history_limit: 100_000,
             outbound_queue_bytes: 1024 * 1024,

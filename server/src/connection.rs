@@ -4,6 +4,7 @@
 //! Generic over any `Stream + Sink` of WebSocket messages, so the loop does not care whether the socket came from
 //! hyper's upgrade, a TLS stream or a test channel.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
@@ -26,13 +27,13 @@ const WRITE_BATCH: usize = 64;
 const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Serves one chat connection until it ends.
-pub(crate) async fn serve<S>(mut ws: S, shared: Arc<Shared>, mut shutdown: Shutdown)
+pub(crate) async fn serve<S>(mut ws: S, shared: Arc<Shared>, mut shutdown: Shutdown, peer: SocketAddr)
 where
     S: Stream<Item = Result<Message, WsError>> + Sink<Message, Error = WsError> + Unpin,
 {
     let limits = shared.limits.clone();
     let (handle, mut outbox) = outbox::outbox(shared.hub.next_peer_id(), limits.outbound_queue_bytes);
-    let mut session = Session::new(shared, handle);
+    let mut session = Session::new(shared, handle, peer.ip());
     let hello_deadline = time::sleep(limits.hello_timeout);
     tokio::pin!(hello_deadline);
     let mut ping = time::interval_at(Instant::now() + limits.ping_interval, limits.ping_interval);

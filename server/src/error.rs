@@ -30,6 +30,9 @@ pub enum ServerError {
     /// The database cannot be opened or migrated.
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),
+    /// TLS was asked for but could not be set up.
+    #[error("cannot set up TLS: {0}")]
+    Tls(#[from] crate::tls::TlsError),
     /// The storage thread is gone, so nothing more can be stored.
     #[error("the storage thread stopped")]
     StoreClosed,

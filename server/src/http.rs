@@ -20,7 +20,7 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
-use crate::server::Shared;
+use crate::server::{Shared, Transport};
 use crate::shutdown::Shutdown;
 use crate::store::SERVER_NAME;
 
@@ -46,8 +46,16 @@ pub(crate) async fn route(
     shared: Arc<Shared>,
     shutdown: Shutdown,
     peer: SocketAddr,
+    transport: Transport,
 ) -> Result<Response<Body>, Infallible> {
-    let response = match (req.method(), req.uri().path()) {
+    let path = req.uri().path();
+    let plain_refused = shared.tls.is_some() && !shared.allow_plain && !peer.ip().is_loopback();
+    if transport == Transport::Plain && plain_refused && path != "/health" {
+        let message = "this server only accepts secure connections: connect with wss://HOST:PORT/ws (use the join \
+                       link the host shows; it has the right address and fingerprint)\n";
+        return Ok(text(StatusCode::FORBIDDEN, message));
+    }
+    let response = match (req.method(), path) {
         (&Method::GET, "/health") => health(&shared),
         (&Method::GET, "/ws") => upgrade(req, Service::Chat, shared, shutdown, peer),
         (&Method::GET, "/echo") => upgrade(req, Service::Echo, shared, shutdown, peer),
@@ -94,6 +102,14 @@ fn upgrade(
         response.headers_mut().insert(header::SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
         return response;
     }
+    if let Err(origin) = origin_allowed(&req, &shared) {
+        tracing::info!(%peer, origin, "refused a WebSocket from another site's page");
+        let message = format!(
+            "a page from {origin} may not connect to this server; open the server's own page, or the host can \
+             allow it with --allow-origin {origin}\n"
+        );
+        return text(StatusCode::FORBIDDEN, message);
+    }
     let accept = derive_accept_key(key.as_bytes());
     tokio::spawn(async move {
         let upgraded = match hyper::upgrade::on(req).await {
@@ -102,14 +118,19 @@ fn upgrade(
         };
         let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(shared.ws_config)).await;
         let Ok(permit) = shared.connections.clone().try_acquire_owned() else {
-            return refuse_full(ws).await;
+            tracing::warn!("connection refused: the server is full (raise --max-connections if it can take more)");
+            return refuse(ws, CloseCode::TryAgainLater, "server is full; try again later").await;
+        };
+        let Some(ip_permit) = shared.per_ip.admit(peer.ip()) else {
+            tracing::warn!(%peer, "connection refused: too many from this address (see --max-connections-per-ip)");
+            return refuse(ws, CloseCode::TooManyFromAddress, "too many connections from your computer").await;
         };
         tracing::debug!(%peer, ?service, "connected");
         match service {
-            Service::Chat => crate::connection::serve(ws, shared.clone(), shutdown).await,
+            Service::Chat => crate::connection::serve(ws, shared.clone(), shutdown, peer).await,
             Service::Echo => crate::echo::serve(ws, shutdown, shared.limits.idle_timeout).await,
         }
-        drop(permit);
+        drop((permit, ip_permit));
         tracing::debug!(%peer, "disconnected");
     });
     let mut response = Response::new(Full::new(Bytes::new()));
@@ -123,13 +144,30 @@ fn upgrade(
     response
 }
 
-async fn refuse_full<S>(mut ws: WebSocketStream<S>)
+/// Whether a browser page may open this WebSocket: clients that are not browsers send no `Origin`; a page the server
+/// itself served has an origin naming the `Host` it asked; anything else must be allowed by the host. `Err` carries
+/// the refused origin.
+fn origin_allowed(req: &Request<Incoming>, shared: &Shared) -> Result<(), String> {
+    let Some(origin) = req.headers().get(header::ORIGIN) else {
+        return Ok(());
+    };
+    let origin = origin.to_str().unwrap_or("(unreadable)").to_owned();
+    let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    let origin_host = origin.split_once("://").map_or("", |(_, rest)| rest).trim_end_matches('/');
+    let same_site = !host.is_empty() && origin_host.eq_ignore_ascii_case(host);
+    if same_site || shared.allowed_origins.iter().any(|allowed| allowed.trim_end_matches('/') == origin) {
+        Ok(())
+    } else {
+        Err(origin)
+    }
+}
+
+async fn refuse<S>(mut ws: WebSocketStream<S>, code: CloseCode, reason: &str)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     use futures_util::SinkExt;
-    tracing::warn!("connection refused: the server is full (raise --max-connections if this machine can take more)");
-    let code = WsCloseCode::from(CloseCode::TryAgainLater.as_u16());
-    let frame = CloseFrame { code, reason: "server is full; try again later".into() };
+    let code = WsCloseCode::from(code.as_u16());
+    let frame = CloseFrame { code, reason: reason.into() };
     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), ws.send(Message::Close(Some(frame)))).await;
 }

@@ -8,10 +8,12 @@
 //! - [`server`](crate::start): open the store, bind, accept; shut down cleanly.
 //! - `http`: `/health`, and the WebSocket upgrades of `/ws` and `/echo`.
 //! - `connection`: one chat socket's read/write/ping loop; `echo`: the echo endpoint's.
+//! - `accounts`: who may use a nickname — registered accounts (argon2id, session tokens) and device claims.
 //! - `session`: what a client's requests mean — greeting, rate limiting, validation, each command.
 //! - `hub`: who is online, in which rooms, who is typing (memory only).
 //! - `store`: SQLite history — one writer thread with group commit, read-only connections for history pages.
 //! - `outbox`: each connection's bounded queue of shared, encoded events.
+//! - `tls`: the self-signed certificate and its fingerprint; `per_ip`: connection and rate limits per address.
 //! - `rate`, `shutdown`, `config`, `error`: the token bucket, the stop signal, settings and errors.
 //!
 //! ```no_run
@@ -24,6 +26,7 @@
 //! # Ok(()) }
 //! ```
 
+mod accounts;
 mod config;
 mod connection;
 mod echo;
@@ -31,12 +34,15 @@ mod error;
 mod http;
 mod hub;
 mod outbox;
+mod per_ip;
 mod rate;
 mod server;
 mod session;
 mod shutdown;
 mod store;
+mod tls;
 
 pub use config::{Config, ServerLimits, ServerPassword, DATABASE_FILE, DEFAULT_BIND};
 pub use error::ServerError;
 pub use server::{start, RunningServer};
+pub use tls::{grouped as grouped_fingerprint, TlsError, TLS_DIR};

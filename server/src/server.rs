@@ -8,17 +8,20 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::{TcpListener, TcpSocket};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
+use crate::accounts::{Accounts, AccountsError};
 use crate::config::{Config, ServerLimits, ServerPassword, DATABASE_FILE};
 use crate::error::ServerError;
 use crate::hub::Hub;
+use crate::per_ip::PerIp;
 use crate::shutdown::{self, Shutdown, ShutdownTrigger};
 use crate::store::{Store, StoreError, WriterThread};
+use crate::tls::TlsIdentity;
 
 /// How long shutdown waits for connections to say goodbye before the store is closed regardless.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -40,6 +43,25 @@ pub(crate) struct Shared {
     pub(crate) started: Instant,
     /// The password `hello` must carry, if the host set one.
     pub(crate) password: Option<ServerPassword>,
+    /// Registered nicknames and device claims.
+    pub(crate) accounts: Accounts,
+    /// The TLS certificate, when TLS is on.
+    pub(crate) tls: Option<TlsIdentity>,
+    /// With TLS on, whether other computers may still use plain `ws://`.
+    pub(crate) allow_plain: bool,
+    /// Browser origins allowed besides the server's own.
+    pub(crate) allowed_origins: Vec<String>,
+    /// Connections and request budgets per client address.
+    pub(crate) per_ip: Arc<PerIp>,
+}
+
+/// How a connection reached the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Transport {
+    /// Plain TCP.
+    Plain,
+    /// TLS.
+    Tls,
 }
 
 impl Shared {
@@ -78,6 +100,12 @@ impl RunningServer {
         self.local_addr
     }
 
+    /// The SHA-256 fingerprint (64 hex digits) of the TLS certificate, when TLS is on: put it in the join link
+    /// (`wss://HOST:PORT/ws#sha256=…`) so clients can check they reached this server.
+    pub fn tls_fingerprint(&self) -> Option<&str> {
+        self.shared.tls.as_ref().map(|tls| tls.fingerprint.as_str())
+    }
+
     /// Serves one already-open byte stream exactly as an accepted TCP connection from `peer`: HTTP, the WebSocket
     /// upgrade, the protocol. It lets fuzzers and in-process tests drive the whole stack over `tokio::io::duplex`
     /// without sockets, so they run thousands of times faster than over loopback.
@@ -86,7 +114,7 @@ impl RunningServer {
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        tokio::spawn(serve_http(io, peer, self.shared.clone(), self.shutdown.clone()));
+        tokio::spawn(serve_http(io, peer, Transport::Plain, self.shared.clone(), self.shutdown.clone()));
     }
 
     /// Stops accepting, closes every connection with 1001, stores what was acked and checkpoints the database.
@@ -100,7 +128,7 @@ impl RunningServer {
 
 /// Opens the data directory and database, binds the address, and starts serving on the current tokio runtime.
 pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
-    let Config { bind, data_dir, limits, password } = config;
+    let Config { bind, data_dir, limits, password, tls, allow_plain, allowed_origins } = config;
     std::fs::create_dir_all(&data_dir).map_err(|source| ServerError::DataDir { path: data_dir.clone(), source })?;
     let path = data_dir.join(DATABASE_FILE);
     let store_limits = limits.clone();
@@ -112,8 +140,22 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         StoreError::Thread(err) => ServerError::Io(err),
         StoreError::Closed => ServerError::StoreClosed,
     })?;
+    let accounts = Accounts::open(&data_dir).map_err(|err| match err {
+        AccountsError::Sqlite(err) => ServerError::Database(err),
+        AccountsError::Random | AccountsError::Task => ServerError::StoreClosed,
+    })?;
+    let tls = if tls {
+        let dir = data_dir.clone();
+        let identity = tokio::task::spawn_blocking(move || TlsIdentity::load_or_create(&dir))
+            .await
+            .map_err(|_| ServerError::StoreClosed)??;
+        Some(identity)
+    } else {
+        None
+    };
     let listener = listen(bind).map_err(|source| ServerError::Bind { addr: bind, source })?;
     let local_addr = listener.local_addr()?;
+    let per_ip = PerIp::new(limits.max_connections_per_ip, limits.ip_rate_per_second, limits.ip_rate_burst);
     let shared = Arc::new(Shared {
         hub,
         store,
@@ -122,6 +164,11 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         limits,
         started: Instant::now(),
         password,
+        accounts,
+        tls,
+        allow_plain,
+        allowed_origins,
+        per_ip,
     });
     let (trigger, shutdown) = shutdown::channel();
     tracing::info!(%local_addr, data_dir = %data_dir.display(), "listening");
@@ -149,7 +196,7 @@ async fn run(listener: TcpListener, shared: Arc<Shared>, mut shutdown: Shutdown,
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
-                    tokio::spawn(serve_http(stream, peer, shared.clone(), shutdown.clone()));
+                    tokio::spawn(serve_tcp(stream, peer, shared.clone(), shutdown.clone()));
                 }
                 Err(err) => {
                     // Usually out of file descriptors: back off instead of spinning.
@@ -169,12 +216,35 @@ async fn run(listener: TcpListener, shared: Arc<Shared>, mut shutdown: Shutdown,
     tracing::info!("stopped");
 }
 
-async fn serve_http<S>(stream: S, peer: SocketAddr, shared: Arc<Shared>, shutdown: Shutdown)
+/// How long a client may take to start and finish its TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// With TLS on, one port serves both: a connection whose first byte starts a TLS handshake (0x16) gets TLS, any
+/// other plain HTTP (refused for chat from other computers unless the host allows it, see `http`).
+async fn serve_tcp(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, shutdown: Shutdown) {
+    let Some(tls) = shared.tls.clone() else {
+        return serve_http(stream, peer, Transport::Plain, shared, shutdown).await;
+    };
+    let mut first = [0u8; 1];
+    match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, stream.peek(&mut first)).await {
+        Ok(Ok(1)) if first[0] == 0x16 => {
+            match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, tls.acceptor.accept(stream)).await {
+                Ok(Ok(stream)) => serve_http(stream, peer, Transport::Tls, shared, shutdown).await,
+                Ok(Err(err)) => tracing::debug!(%err, %peer, "TLS handshake failed"),
+                Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+            }
+        }
+        Ok(Ok(1)) => serve_http(stream, peer, Transport::Plain, shared, shutdown).await,
+        _ => {}
+    }
+}
+
+async fn serve_http<S>(stream: S, peer: SocketAddr, transport: Transport, shared: Arc<Shared>, shutdown: Shutdown)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let mut stop = shutdown.clone();
-    let service = service_fn(move |req| crate::http::route(req, shared.clone(), shutdown.clone(), peer));
+    let service = service_fn(move |req| crate::http::route(req, shared.clone(), shutdown.clone(), peer, transport));
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(Duration::from_secs(10))

@@ -3,18 +3,21 @@
 //! [`crate::connection`] moves frames; this module decides what they mean. Every refusal is an `error` event with a
 //! code and a sentence, and the connection stays open; only persistent abuse asks the connection to close.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use parlor_protocol::names::{self, fold};
 use parlor_protocol::{
-    decode, ClientMessage, CloseCode, Conversation, ErrorCode, ErrorEvent, NameError, ServerEvent, PROTOCOL_VERSION,
+    decode_with_depth, Auth, ClientMessage, CloseCode, Conversation, ErrorCode, ErrorEvent, IdentityKind, NameError,
+    Secret, ServerEvent, PROTOCOL_VERSION,
 };
 use tokio::time::Instant;
 
+use crate::accounts::{Admitted, Refused};
 use crate::outbox::PeerHandle;
 use crate::rate::TokenBucket;
 use crate::server::Shared;
-use crate::store::{Anchor, Append, Op};
+use crate::store::{Anchor, Append, Greeting, Op};
 
 /// Messages per history page when the client does not say.
 const DEFAULT_PAGE: u32 = 50;
@@ -25,11 +28,12 @@ type Reply = Result<Option<ServerEvent>, ErrorEvent>;
 /// A close the session asks for: code and reason.
 pub(crate) type CloseRequest = (CloseCode, String);
 
-/// The nickname a greeted connection holds.
+/// The nickname a greeted connection holds, and how.
 #[derive(Debug, Clone)]
 struct Identity {
     nick: String,
     key: String,
+    kind: IdentityKind,
 }
 
 /// Protocol state of one connection.
@@ -38,6 +42,7 @@ pub(crate) struct Session {
     shared: Arc<Shared>,
     handle: PeerHandle,
     identity: Option<Identity>,
+    ip: IpAddr,
     bucket: TokenBucket,
     refused_in_a_row: u32,
 }
@@ -48,6 +53,17 @@ fn error(code: ErrorCode, message: impl Into<String>) -> ErrorEvent {
 
 fn name_error(code: ErrorCode, what: &str, err: &NameError, field: &str) -> ErrorEvent {
     error(code, format!("{what} {field:?} is not allowed: {err}"))
+}
+
+/// The error for a refused account request; a failure of the account store is logged and reported as such.
+fn account_refusal(refused: Refused) -> ErrorEvent {
+    match refused {
+        Refused::Client(event) => event,
+        Refused::Store(err) => {
+            tracing::error!(%err, "account store failed");
+            error(ErrorCode::StorageFailed, "the server could not check the account; try again")
+        }
+    }
 }
 
 /// Parses a `room` field into a conversation, or the error to send back.
@@ -64,9 +80,9 @@ fn conversation(field: &str) -> Result<Conversation, ErrorEvent> {
 
 impl Session {
     /// A fresh, not yet greeted session.
-    pub(crate) fn new(shared: Arc<Shared>, handle: PeerHandle) -> Self {
+    pub(crate) fn new(shared: Arc<Shared>, handle: PeerHandle, ip: IpAddr) -> Self {
         let bucket = TokenBucket::new(shared.limits.rate_per_second, shared.limits.rate_burst);
-        Self { shared, handle, identity: None, bucket, refused_in_a_row: 0 }
+        Self { shared, handle, identity: None, ip, bucket, refused_in_a_row: 0 }
     }
 
     /// Whether `hello` has succeeded.
@@ -82,9 +98,11 @@ impl Session {
         self.reply(ServerEvent::Error(error));
     }
 
-    /// Counts a frame against the rate limit. `Err` carries a close when the client ignores the limit for too long.
+    /// Counts a frame against the connection's and its address's rate limits. `Err` carries a close when the
+    /// client ignores the limit for too long.
     fn admit(&mut self) -> Result<bool, CloseRequest> {
-        match self.bucket.take(Instant::now()) {
+        let now = Instant::now();
+        match self.bucket.take(now).and_then(|()| self.shared.per_ip.take(self.ip, now)) {
             Ok(()) => {
                 self.refused_in_a_row = 0;
                 Ok(true)
@@ -121,7 +139,7 @@ impl Session {
             self.refuse(error(ErrorCode::FrameTooLarge, message));
             return Ok(());
         }
-        match decode(text) {
+        match decode_with_depth(text, self.shared.limits.max_json_depth) {
             Ok(message) => self.dispatch(message).await,
             Err(err) => self.refuse(error(err.code, err.detail)),
         }
@@ -139,8 +157,9 @@ impl Session {
     async fn dispatch(&mut self, message: ClientMessage) {
         let identity = match (&message, &self.identity) {
             (ClientMessage::Ping { nonce }, _) => return self.reply(ServerEvent::Pong { nonce: nonce.clone() }),
-            (ClientMessage::Hello { protocol, nick, client, password }, None) => {
-                return self.hello(*protocol, nick, client.as_deref(), password.as_deref()).await
+            (ClientMessage::Hello { protocol, nick, client, password, auth }, None) => {
+                let password = password.as_ref().map(Secret::expose);
+                return self.hello(*protocol, nick, client.as_deref(), password, auth.as_ref()).await;
             }
             (ClientMessage::Hello { .. }, Some(identity)) => {
                 let message = format!("this connection is already {:?}; open a new one to change", identity.nick);
@@ -161,6 +180,8 @@ impl Session {
             ClientMessage::History { room, before, after, limit } => {
                 self.history(&identity, &room, before, after, limit).await
             }
+            ClientMessage::Register { password } => self.register(&identity, password).await,
+            ClientMessage::LogoutEverywhere => self.logout_everywhere(&identity).await,
             ClientMessage::Hello { .. } | ClientMessage::Ping { .. } => Ok(None),
         };
         match result {
@@ -170,7 +191,14 @@ impl Session {
         }
     }
 
-    async fn hello(&mut self, protocol: u32, nick: &str, client: Option<&str>, password: Option<&str>) {
+    async fn hello(
+        &mut self,
+        protocol: u32,
+        nick: &str,
+        client: Option<&str>,
+        password: Option<&str>,
+        auth: Option<&Auth>,
+    ) {
         if protocol != PROTOCOL_VERSION {
             let message = format!("this server speaks protocol {PROTOCOL_VERSION}, not {protocol}; update the app");
             return self.refuse(error(ErrorCode::UnsupportedVersion, message));
@@ -192,17 +220,56 @@ impl Session {
             return self.refuse(name_error(ErrorCode::InvalidNick, "the nickname", &err, nick));
         }
         let key = fold(nick);
-        match self.shared.store.hello(self.handle.clone(), nick.to_owned(), key.clone()).await {
+        let Admitted { kind, issue_token } = match self.shared.accounts.admit(&key, auth).await {
+            Ok(admitted) => admitted,
+            Err(refused) => return self.refuse(account_refusal(refused)),
+        };
+        let session_token = if issue_token {
+            match self.shared.accounts.issue_token(&key).await {
+                Ok(token) => Some(token),
+                Err(err) => return self.refuse(account_refusal(err.into())),
+            }
+        } else {
+            None
+        };
+        let greeting = Greeting { identity: kind, session_token: session_token.clone() };
+        match self.shared.store.hello(self.handle.clone(), nick.to_owned(), key.clone(), greeting).await {
             Ok(Ok(())) => {
-                tracing::info!(nick, client = client.unwrap_or("unknown"), "greeted");
-                self.identity = Some(Identity { nick: nick.to_owned(), key });
+                tracing::info!(nick, client = client.unwrap_or("unknown"), identity = ?kind, "greeted");
+                self.identity = Some(Identity { nick: nick.to_owned(), key, kind });
             }
             Ok(Err(_taken)) => {
+                if let Some(token) = session_token {
+                    let _ = self.shared.accounts.revoke(&key, &token).await;
+                }
                 let message = format!("the nickname {nick:?} is in use by someone online; choose another");
                 self.refuse(error(ErrorCode::NickTaken, message));
             }
             Err(_) => self.refuse(error(ErrorCode::Unavailable, "the server is shutting down; try again soon")),
         }
+    }
+
+    async fn register(&mut self, identity: &Identity, password: Secret) -> Reply {
+        if identity.kind == IdentityKind::Account {
+            return Err(error(ErrorCode::AlreadyRegistered, "you are signed in to this account already"));
+        }
+        let token =
+            self.shared.accounts.register(&identity.key, &identity.nick, password).await.map_err(account_refusal)?;
+        tracing::info!(nick = %identity.nick, "registered");
+        if let Some(held) = &mut self.identity {
+            held.kind = IdentityKind::Account;
+        }
+        Ok(Some(ServerEvent::Registered { nick: identity.nick.clone(), token }))
+    }
+
+    async fn logout_everywhere(&self, identity: &Identity) -> Reply {
+        if identity.kind != IdentityKind::Account {
+            return Err(error(ErrorCode::NotSignedIn, "only a registered nickname has sign-ins to log out"));
+        }
+        let sessions =
+            self.shared.accounts.logout_everywhere(&identity.key).await.map_err(|e| account_refusal(e.into()))?;
+        tracing::info!(nick = %identity.nick, sessions, "logged out everywhere");
+        Ok(Some(ServerEvent::LoggedOut { sessions }))
     }
 
     /// Hands an operation to the store, which answers the client itself once it is done.

@@ -198,15 +198,23 @@ async fn nicknames_are_unique_among_those_online_and_checked() {
     let server = TestServer::start().await;
     let _ana = server.client("ana").await;
     let mut other = crate::util::Client::connect(&server.url()).await;
-    other.send(&ClientMessage::Hello { protocol: 1, nick: "ANA".into(), client: None, password: None }).await;
+    other
+        .send(&ClientMessage::Hello { protocol: 1, nick: "ANA".into(), client: None, password: None, auth: None })
+        .await;
     other.expect_error(ErrorCode::NickTaken).await;
-    other.send(&ClientMessage::Hello { protocol: 1, nick: "a b".into(), client: None, password: None }).await;
+    other
+        .send(&ClientMessage::Hello { protocol: 1, nick: "a b".into(), client: None, password: None, auth: None })
+        .await;
     other.expect_error(ErrorCode::InvalidNick).await;
-    other.send(&ClientMessage::Hello { protocol: 2, nick: "ana2".into(), client: None, password: None }).await;
+    other
+        .send(&ClientMessage::Hello { protocol: 2, nick: "ana2".into(), client: None, password: None, auth: None })
+        .await;
     other.expect_error(ErrorCode::UnsupportedVersion).await;
     // The connection survives refusals: the next good hello works.
     assert_eq!(other.hello("ana2").await.nick, "ana2");
-    other.send(&ClientMessage::Hello { protocol: 1, nick: "again".into(), client: None, password: None }).await;
+    other
+        .send(&ClientMessage::Hello { protocol: 1, nick: "again".into(), client: None, password: None, auth: None })
+        .await;
     other.expect_error(ErrorCode::AlreadyGreeted).await;
 }
 
@@ -214,13 +222,15 @@ async fn nicknames_are_unique_among_those_online_and_checked() {
 async fn a_server_password_is_required_when_set() {
     let server = TestServer::with_password("open sesame").await;
     let mut ana = crate::util::Client::connect(&server.url()).await;
-    ana.send(&ClientMessage::Hello { protocol: 1, nick: "ana".into(), client: None, password: None }).await;
+    ana.send(&ClientMessage::Hello { protocol: 1, nick: "ana".into(), client: None, password: None, auth: None }).await;
     ana.expect_error(ErrorCode::PasswordRequired).await;
     let wrong = Some("open says me".into());
-    ana.send(&ClientMessage::Hello { protocol: 1, nick: "ana".into(), client: None, password: wrong }).await;
+    ana.send(&ClientMessage::Hello { protocol: 1, nick: "ana".into(), client: None, password: wrong, auth: None })
+        .await;
     ana.expect_error(ErrorCode::WrongPassword).await;
     let right = Some("open sesame".into());
-    ana.send(&ClientMessage::Hello { protocol: 1, nick: "ana".into(), client: None, password: right }).await;
+    ana.send(&ClientMessage::Hello { protocol: 1, nick: "ana".into(), client: None, password: right, auth: None })
+        .await;
     ana.recv_until(|e| matches!(e, ServerEvent::Welcome(_)).then_some(())).await;
 }
 

@@ -3,6 +3,7 @@
 
 mod util;
 
+mod accounts;
 mod chat;
 mod errors;
 mod history;
@@ -10,3 +11,4 @@ mod interop;
 mod lifecycle;
 mod limits;
 mod resume;
+mod security;

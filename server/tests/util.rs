@@ -7,6 +7,7 @@ use futures_util::{SinkExt, StreamExt};
 use parlor_protocol::{ClientMessage, ErrorCode, Joined, ServerEvent, Welcome};
 use parlor_server::{Config, RunningServer, ServerLimits, ServerPassword};
 use tempfile::TempDir;
+use tokio::io::{AsyncRead, AsyncWrite, DuplexStream};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -20,6 +21,8 @@ pub struct TestServer {
     pub dir: TempDir,
     pub limits: ServerLimits,
     pub password: Option<ServerPassword>,
+    /// Applied to every configuration this server boots with (TLS, origins, …).
+    pub configure: fn(&mut Config),
 }
 
 impl TestServer {
@@ -29,16 +32,24 @@ impl TestServer {
 
     pub async fn with_limits(limits: ServerLimits) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let server = boot(&dir, &limits, None, 0).await;
-        Self { server: Some(server), dir, limits, password: None }
+        let server = boot(&dir, &limits, None, 0, |_| {}).await;
+        Self { server: Some(server), dir, limits, password: None, configure: |_| {} }
+    }
+
+    /// A server whose configuration `configure` adjusts, at every (re)start.
+    pub async fn with_config(configure: fn(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let limits = ServerLimits::default();
+        let server = boot(&dir, &limits, None, 0, configure).await;
+        Self { server: Some(server), dir, limits, password: None, configure }
     }
 
     pub async fn with_password(password: &str) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
         let password = ServerPassword::new(password);
         let limits = ServerLimits::default();
-        let server = boot(&dir, &limits, password.clone(), 0).await;
-        Self { server: Some(server), dir, limits, password }
+        let server = boot(&dir, &limits, password.clone(), 0, |_| {}).await;
+        Self { server: Some(server), dir, limits, password, configure: |_| {} }
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -53,13 +64,13 @@ impl TestServer {
     pub async fn restart(&mut self) {
         let port = self.addr().port();
         self.stop().await;
-        self.server = Some(boot(&self.dir, &self.limits, self.password.clone(), port).await);
+        self.server = Some(boot(&self.dir, &self.limits, self.password.clone(), port, self.configure).await);
     }
 
     /// Starts a server again after [`Self::stop`], on the same data directory (a new port).
     pub async fn restart_stopped(&mut self) {
         assert!(self.server.is_none(), "stop the server first");
-        self.server = Some(boot(&self.dir, &self.limits, self.password.clone(), 0).await);
+        self.server = Some(boot(&self.dir, &self.limits, self.password.clone(), 0, self.configure).await);
     }
 
     pub async fn stop(&mut self) {
@@ -75,17 +86,24 @@ impl TestServer {
     }
 }
 
-async fn boot(dir: &TempDir, limits: &ServerLimits, password: Option<ServerPassword>, port: u16) -> RunningServer {
+async fn boot(
+    dir: &TempDir,
+    limits: &ServerLimits,
+    password: Option<ServerPassword>,
+    port: u16,
+    configure: fn(&mut Config),
+) -> RunningServer {
     let mut config = Config::new(dir.path());
     config.password = password;
     config.bind = SocketAddr::from(([127, 0, 0, 1], port));
     config.limits = limits.clone();
+    configure(&mut config);
     parlor_server::start(config).await.expect("server starts")
 }
 
-/// A protocol client over a real WebSocket.
-pub struct Client {
-    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+/// A protocol client over a real WebSocket (by default over TCP; any byte stream for in-process connections).
+pub struct Client<S = MaybeTlsStream<TcpStream>> {
+    pub ws: WebSocketStream<S>,
 }
 
 /// Client ids unique across every client of the test process, as real clients' UUIDs are.
@@ -106,7 +124,22 @@ impl Client {
         let (ws, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream)).await.expect("handshake");
         Self { ws }
     }
+}
 
+/// A connection served in-process by [`RunningServer::serve_stream`], as if it came from `peer` (another computer).
+pub async fn client_from(server: &RunningServer, peer: SocketAddr) -> Client<DuplexStream> {
+    try_client_from(server, peer).await.expect("handshake")
+}
+
+/// [`client_from`], returning a refused handshake as its error text.
+pub async fn try_client_from(server: &RunningServer, peer: SocketAddr) -> Result<Client<DuplexStream>, String> {
+    let (ours, theirs) = tokio::io::duplex(64 * 1024);
+    server.serve_stream(theirs, peer);
+    let (ws, _) = tokio_tungstenite::client_async("ws://parlor.test/ws", ours).await.map_err(|e| e.to_string())?;
+    Ok(Client { ws })
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
     pub async fn send(&mut self, message: &ClientMessage) {
         let json = serde_json::to_string(message).expect("encode");
         self.send_raw(&json).await;
@@ -158,6 +191,7 @@ impl Client {
             nick: nick.into(),
             client: Some("tests".into()),
             password: None,
+            auth: None,
         })
         .await;
         match self.recv().await {

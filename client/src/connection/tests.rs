@@ -91,6 +91,8 @@ fn welcome() -> Message {
         limits: crate::config::default_limits(),
         rooms: vec![],
         dms: vec![],
+        identity: parlor_protocol::IdentityKind::Guest,
+        session_token: None,
     }))
 }
 
@@ -135,7 +137,8 @@ impl Harness {
             core.offline(Command::Join((*room).to_owned()));
         }
         let (state, _) = watch::channel(ConnectionState::Connecting);
-        let task = Task { config, target: "fake:80".into(), commands: commands_rx, core, state };
+        let trust = crate::trust::Trust::new(dir.path(), "fake:80", None);
+        let task = Task { config, target: "fake:80".into(), commands: commands_rx, core, state, trust };
         let attempts = Arc::new(Mutex::new(Vec::new()));
         let mut plan = VecDeque::from(plan);
         let log = attempts.clone();
@@ -201,7 +204,7 @@ async fn a_taken_nickname_on_the_first_connection_is_final() {
     h.task.await.expect("the task ends");
     let hello = server.next_request().await;
     let Some(ClientMessage::Hello { protocol: 1, nick, password, .. }) = hello else { panic!("{hello:?}") };
-    assert_eq!((nick.as_str(), password.as_deref()), ("ana", Some("s3cret")));
+    assert_eq!((nick.as_str(), password.as_ref().map(parlor_protocol::Secret::expose)), ("ana", Some("s3cret")));
 }
 
 #[tokio::test(start_paused = true)]

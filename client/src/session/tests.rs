@@ -60,6 +60,8 @@ fn welcome(dms: Vec<DmInfo>) -> Welcome {
         limits: crate::config::default_limits(),
         rooms: Vec::new(),
         dms,
+        identity: parlor_protocol::IdentityKind::Guest,
+        session_token: None,
     }
 }
 

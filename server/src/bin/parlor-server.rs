@@ -39,6 +39,29 @@ struct Args {
     /// environment keeps it off the command line, where other users of this computer could see it.
     #[arg(long)]
     password_file: Option<PathBuf>,
+    /// Serve wss:// with a self-signed certificate made on first start and kept in the data directory. The
+    /// fingerprint printed at start goes in the join link, so clients know they reached this server.
+    #[arg(long, env = "PARLOR_TLS")]
+    tls: bool,
+    /// With --tls, still accept plain ws:// from other computers (this computer may always use it).
+    #[arg(long, requires = "tls")]
+    allow_plain: bool,
+    /// A web page origin allowed to open WebSockets (e.g. http://10.0.0.5:8080); repeat for more. Pages served by
+    /// this server are always allowed, and clients that are not browsers send no origin.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    allowed_origins: Vec<String>,
+    /// Most connections from one other computer (default 32; 0 = no limit). This computer is never limited.
+    #[arg(long)]
+    max_connections_per_ip: Option<usize>,
+    /// Sustained requests per second from one other computer across its connections (default 50; 0 = no limit).
+    #[arg(long)]
+    ip_rate_per_second: Option<u32>,
+    /// Most rooms on the server (default 1000).
+    #[arg(long)]
+    max_rooms: Option<usize>,
+    /// Deepest JSON nesting accepted in a request (default 16).
+    #[arg(long)]
+    max_json_depth: Option<usize>,
 }
 
 #[tokio::main]
@@ -70,6 +93,22 @@ async fn main() -> anyhow::Result<()> {
     if let Some(limit) = args.history_limit {
         config.limits.history_limit = limit.max(1);
     }
+    if let Some(max) = args.max_connections_per_ip {
+        config.limits.max_connections_per_ip = max;
+    }
+    if let Some(rate) = args.ip_rate_per_second {
+        config.limits.ip_rate_per_second = rate;
+        config.limits.ip_rate_burst = rate.saturating_mul(2).max(1);
+    }
+    if let Some(max) = args.max_rooms {
+        config.limits.max_rooms = max.max(1);
+    }
+    if let Some(depth) = args.max_json_depth {
+        config.limits.max_json_depth = depth.max(2);
+    }
+    config.tls = args.tls;
+    config.allow_plain = args.allow_plain;
+    config.allowed_origins = args.allowed_origins;
     config.password = match &args.password_file {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -82,7 +121,17 @@ async fn main() -> anyhow::Result<()> {
     let server = parlor_server::start(config).await.context("the server could not start")?;
     let addr = server.local_addr();
     // stdout carries exactly this line, so scripts and the desktop app can read which port was picked.
-    println!("Parlor server listening on ws://{addr}/ws (history in {})", data_dir.display());
+    match server.tls_fingerprint() {
+        Some(fingerprint) => {
+            println!(
+                "Parlor server listening on wss://{addr}/ws#sha256={fingerprint} (history in {})",
+                data_dir.display()
+            );
+            eprintln!("Certificate fingerprint (SHA-256): {}", parlor_server::grouped_fingerprint(fingerprint));
+            eprintln!("Give students the join link above: it lets their app check it reached this server.");
+        }
+        None => println!("Parlor server listening on ws://{addr}/ws (history in {})", data_dir.display()),
+    }
     if addr.ip().is_loopback() {
         eprintln!(
             "Only this computer can connect. To let others on the network join, run with --bind 0.0.0.0:{}",

@@ -26,7 +26,7 @@ use crate::hub::{Hub, NickTaken};
 use crate::outbox::PeerHandle;
 pub(crate) use conv::ConvKey;
 pub(crate) use query::Anchor;
-pub(crate) use writer::{Append, Op, SERVER_NAME};
+pub(crate) use writer::{Append, Greeting, Op, SERVER_NAME};
 
 /// Operations that may wait for the writer before senders feel back-pressure.
 const QUEUE_DEPTH: usize = 16 * 1024;
@@ -100,9 +100,10 @@ impl Store {
         handle: PeerHandle,
         nick: String,
         key: String,
+        greeting: Greeting,
     ) -> Result<Result<(), NickTaken>, StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.submit(Op::Hello { handle, nick, key, reply }).await?;
+        self.submit(Op::Hello { handle, nick, key, greeting, reply }).await?;
         answer.await.map_err(|_| StoreError::Closed)
     }
 

@@ -10,8 +10,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use parlor_protocol::{
-    Ack, ChatMessage, Conversation, DmInfo, ErrorCode, ErrorEvent, Gap, GapReason, Joined, ServerEvent, Welcome,
-    PROTOCOL_VERSION,
+    Ack, ChatMessage, Conversation, DmInfo, ErrorCode, ErrorEvent, Gap, GapReason, IdentityKind, Joined, Secret,
+    ServerEvent, Welcome, PROTOCOL_VERSION,
 };
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use tokio::sync::{mpsc, oneshot};
@@ -28,11 +28,26 @@ const MAX_BATCH: usize = 1024;
 /// The server's name and version, as sent in `welcome`.
 pub(crate) const SERVER_NAME: &str = concat!("parlor-server/", env!("CARGO_PKG_VERSION"));
 
+/// What `welcome` says about how the nickname is held, decided by the account check before the hello.
+#[derive(Debug)]
+pub(crate) struct Greeting {
+    /// Guest, device, or account.
+    pub(crate) identity: IdentityKind,
+    /// A token just issued by a password sign-in.
+    pub(crate) session_token: Option<Secret>,
+}
+
 /// A request to the writer.
 #[derive(Debug)]
 pub(crate) enum Op {
     /// Put a connection online and send it `welcome`.
-    Hello { handle: PeerHandle, nick: String, key: String, reply: oneshot::Sender<Result<(), NickTaken>> },
+    Hello {
+        handle: PeerHandle,
+        nick: String,
+        key: String,
+        greeting: Greeting,
+        reply: oneshot::Sender<Result<(), NickTaken>>,
+    },
     /// Store a message.
     Append(Append),
     /// Enter a room or open a direct conversation, replaying what the client missed.
@@ -144,7 +159,7 @@ impl Writer {
 
     fn handle(&mut self, op: Op) {
         match op {
-            Op::Hello { handle, nick, key, reply } => self.hello(handle, nick, key, reply),
+            Op::Hello { handle, nick, key, greeting, reply } => self.hello(handle, nick, key, greeting, reply),
             Op::Join { handle, viewer, conversation, after } => self.join(&handle, &viewer, &conversation, after),
             Op::CreateRoom { handle, room, topic } => self.create_room(&handle, &room, &topic),
             Op::SetTopic { handle, by, room, topic } => self.set_topic(&handle, &by, &room, &topic),
@@ -152,7 +167,14 @@ impl Writer {
         }
     }
 
-    fn hello(&mut self, handle: PeerHandle, nick: String, key: String, reply: oneshot::Sender<Result<(), NickTaken>>) {
+    fn hello(
+        &mut self,
+        handle: PeerHandle,
+        nick: String,
+        key: String,
+        greeting: Greeting,
+        reply: oneshot::Sender<Result<(), NickTaken>>,
+    ) {
         if let Err(taken) = self.hub.register(handle.clone(), &nick, &key) {
             let _ = reply.send(Err(taken));
             return;
@@ -182,6 +204,8 @@ impl Writer {
             limits: self.limits.to_wire(),
             rooms: self.hub.rooms(),
             dms,
+            identity: greeting.identity,
+            session_token: greeting.session_token,
         }));
         let _ = reply.send(Ok(()));
     }
