@@ -62,6 +62,19 @@ struct Args {
     /// Deepest JSON nesting accepted in a request (default 16).
     #[arg(long)]
     max_json_depth: Option<usize>,
+    /// Largest request frame answered normally, in bytes (default 16384); larger ones get frame_too_large.
+    #[arg(long)]
+    max_frame_bytes: Option<usize>,
+    /// Largest frame read at all, in bytes (default 1 MiB); tungstenite stops reading beyond it and the
+    /// connection is closed with 1009.
+    #[arg(long)]
+    hard_frame_bytes: Option<usize>,
+    /// Longest message text, in characters (default 4000).
+    #[arg(long)]
+    max_text_chars: Option<usize>,
+    /// Bytes of events that may wait for one slow reader before it is disconnected with 4001 (default 1 MiB).
+    #[arg(long)]
+    outbound_queue_bytes: Option<usize>,
 }
 
 #[tokio::main]
@@ -105,6 +118,18 @@ async fn main() -> anyhow::Result<()> {
     }
     if let Some(depth) = args.max_json_depth {
         config.limits.max_json_depth = depth.max(2);
+    }
+    if let Some(bytes) = args.max_frame_bytes {
+        config.limits.max_frame_bytes = bytes.max(1024);
+    }
+    if let Some(bytes) = args.hard_frame_bytes {
+        config.limits.hard_frame_bytes = bytes.max(config.limits.max_frame_bytes);
+    }
+    if let Some(chars) = args.max_text_chars {
+        config.limits.max_text_chars = chars.max(1);
+    }
+    if let Some(bytes) = args.outbound_queue_bytes {
+        config.limits.outbound_queue_bytes = bytes.max(64 * 1024);
     }
     config.tls = args.tls;
     config.allow_plain = args.allow_plain;
