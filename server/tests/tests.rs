@@ -1,9 +1,11 @@
 //! Integration tests: a real server on a loopback port picked by the OS, real SQLite files in temporary
 //! directories, and real tokio-tungstenite clients.
 
+mod process;
 mod util;
 
 mod chat;
+mod crash;
 mod errors;
 mod history;
 mod interop;
