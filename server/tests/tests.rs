@@ -4,6 +4,7 @@
 mod process;
 mod util;
 
+mod abuse;
 mod chat;
 mod crash;
 mod errors;
