@@ -6,6 +6,7 @@ mod util;
 
 mod abuse;
 mod chat;
+mod corpus;
 mod crash;
 mod errors;
 mod history;
