@@ -1,10 +1,14 @@
 //! Integration tests: a real server on a loopback port picked by the OS, real SQLite files in temporary
 //! directories, and real tokio-tungstenite clients.
 
+mod process;
 mod util;
 
+mod abuse;
 mod accounts;
 mod chat;
+mod corpus;
+mod crash;
 mod errors;
 mod history;
 mod interop;

@@ -149,6 +149,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
         self.ws.send(Message::text(text)).await.expect("send");
     }
 
+    /// Sends, returning `false` instead of failing when the connection is gone (for tests that kill the server).
+    pub async fn try_send(&mut self, message: &ClientMessage) -> bool {
+        let json = serde_json::to_string(message).expect("encode");
+        self.ws.send(Message::text(json)).await.is_ok()
+    }
+
+    /// The next event, or `None` once the connection has ended; fails the test after [`WAIT`] of silence.
+    pub async fn try_recv(&mut self) -> Option<ServerEvent> {
+        loop {
+            let frame = tokio::time::timeout(WAIT, self.ws.next()).await.expect("an event in time");
+            match frame {
+                Some(Ok(Message::Text(text))) => return Some(serde_json::from_str(&text).expect("a valid event")),
+                Some(Ok(Message::Close(_)) | Err(_)) | None => return None,
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+
     /// The next event, failing the test after [`WAIT`].
     pub async fn recv(&mut self) -> ServerEvent {
         loop {

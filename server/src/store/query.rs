@@ -69,6 +69,8 @@ pub(crate) fn page(
 ) -> rusqlite::Result<HistoryPage> {
     let room = conv.display_for(viewer);
     let fetch = i64::from(limit) + 1;
+    // SQLite integers are signed: a sequence beyond i64::MAX (no stored one is) means "beyond every message".
+    let clamp = |seq: u64| i64::try_from(seq).unwrap_or(i64::MAX);
     let mut messages = match anchor {
         Anchor::Latest => {
             let sql = format!("SELECT {COLUMNS} FROM messages WHERE conv = ?1 ORDER BY seq DESC LIMIT ?2");
@@ -76,11 +78,11 @@ pub(crate) fn page(
         }
         Anchor::Before(seq) => {
             let sql = format!("SELECT {COLUMNS} FROM messages WHERE conv = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3");
-            read_rows(conn, &sql, (conv.db(), seq, fetch), &room)?
+            read_rows(conn, &sql, (conv.db(), clamp(seq), fetch), &room)?
         }
         Anchor::After(seq) => {
             let sql = format!("SELECT {COLUMNS} FROM messages WHERE conv = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3");
-            read_rows(conn, &sql, (conv.db(), seq, fetch), &room)?
+            read_rows(conn, &sql, (conv.db(), clamp(seq), fetch), &room)?
         }
     };
     let has_more = messages.len() > limit as usize;
