@@ -5,14 +5,14 @@ use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
 
+use parlor_client::trust::{self, Fingerprint};
 use parlor_client::Password;
 
-use crate::credentials;
 use crate::error::AppError;
 use crate::events::UiEvent;
 use crate::host::{HostInfo, Hosted};
 use crate::profiles::Profile;
-use crate::session::Session;
+use crate::session::{Login, Session};
 use crate::state::AppState;
 use crate::{address, tray};
 
@@ -60,21 +60,29 @@ pub async fn app_info(state: State<'_, AppState>) -> Result<AppInfo, AppError> {
 async fn replace_session<R: Runtime>(
     app: &AppHandle<R>,
     state: &AppState,
-    url: String,
-    nick: String,
-    password: Option<Password>,
+    login: Login,
     on_event: Channel<UiEvent>,
 ) -> Result<Connected, AppError> {
     let mut current = state.session.lock().await;
     if let Some(old) = current.take() {
         old.stop().await;
     }
-    let session = Session::start(app, state, url.clone(), nick.clone(), password, on_event)?;
+    let connected = Connected { url: login.address.url.clone(), nick: login.nick.clone() };
+    let session = Session::start(app, state, login, on_event)?;
     *current = Some(session);
-    Ok(Connected { url, nick })
+    Ok(connected)
 }
 
-/// Connects with the newest remembered profile, its secret from the keyring; `None` when there is none.
+/// The stored session token of a profile. A keyring that cannot be read only costs the sign-in (the server then
+/// asks for the password, and says so), so it is logged rather than stopping the connection.
+async fn stored_token(state: &AppState, url: &str, nick: &str) -> Option<Password> {
+    state.secrets.session_token(url, nick).await.unwrap_or_else(|err| {
+        tracing::warn!(%err, "cannot read the session token; connecting without it");
+        None
+    })
+}
+
+/// Connects with the newest remembered profile, its secrets from the keyring; `None` when there is none.
 #[tauri::command]
 pub async fn auto_connect<R: Runtime>(
     app: AppHandle<R>,
@@ -82,37 +90,68 @@ pub async fn auto_connect<R: Runtime>(
     on_event: Channel<UiEvent>,
 ) -> Result<Option<Connected>, AppError> {
     let Some(profile) = state.profiles.remembered()? else { return Ok(None) };
-    let password = credentials::load(&profile.url, &profile.nick).await?;
-    let connected = replace_session(&app, &state, profile.url, profile.nick, password, on_event).await?;
+    let address = address::normalize(&profile.url)?;
+    let server_password = state.secrets.server_password(&address.url, &profile.nick).await?;
+    let session_token = stored_token(&state, &address.url, &profile.nick).await;
+    let device_key = state.secrets.device_key().await;
+    let login = Login {
+        address,
+        nick: profile.nick,
+        server_password,
+        account_password: None,
+        session_token,
+        device_key,
+        remember: true,
+    };
+    let connected = replace_session(&app, &state, login, on_event).await?;
     Ok(Some(connected))
 }
 
-/// Connects to a server; with `remember`, saves the profile and keeps the password in the keyring.
+/// Connects to a server. With `remember`, saves the profile, keeps the server password in the keyring, and signs in
+/// with the stored session token when no account password is typed; without it, the profile's token is forgotten.
+/// The account password itself is never stored.
 #[tauri::command]
+#[allow(clippy::too_many_arguments)] // One per field of the connect form, as the bridge sends them.
 pub async fn connect<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     url: String,
     nick: String,
     password: Option<String>,
+    account_password: Option<String>,
     remember: bool,
     on_event: Channel<UiEvent>,
 ) -> Result<Connected, AppError> {
-    let url = address::normalize(&url)?;
+    let address = address::normalize(&url)?;
     let nick = nick.trim().to_owned();
     parlor_protocol::names::validate_nick(&nick)
         .map_err(|err| AppError::InvalidInput(format!("that nickname is not allowed: {err}")))?;
-    let password = password.and_then(Password::new);
-    if remember {
-        match &password {
-            Some(secret) => credentials::save(&url, &nick, secret).await?,
-            None => credentials::forget(&url, &nick).await?,
+    let server_password = password.and_then(Password::new);
+    let account_password = account_password.and_then(Password::new);
+    let secrets = &state.secrets;
+    let session_token = if remember {
+        match &server_password {
+            Some(secret) => secrets.save_server_password(&address.url, &nick, secret).await?,
+            None => secrets.forget_server_password(&address.url, &nick).await?,
         }
-    }
-    if let Err(err) = state.profiles.touch(&url, &nick, remember) {
+        // A typed password is a fresh sign-in: it gets a new token, which replaces the stored one.
+        match account_password {
+            Some(_) => None,
+            None => stored_token(&state, &address.url, &nick).await,
+        }
+    } else {
+        // Not remembered: this computer keeps no sign-in for the profile.
+        if let Err(err) = secrets.forget_session_token(&address.url, &nick).await {
+            tracing::warn!(%err, "cannot remove the stored session token");
+        }
+        None
+    };
+    if let Err(err) = state.profiles.touch(&address.url, &nick, remember) {
         tracing::warn!(%err, "could not save the profile; connecting anyway");
     }
-    replace_session(&app, &state, url, nick, password, on_event).await
+    let device_key = secrets.device_key().await;
+    let login = Login { address, nick, server_password, account_password, session_token, device_key, remember };
+    replace_session(&app, &state, login, on_event).await
 }
 
 /// Disconnects; the UI goes back to the connect screen.
@@ -124,11 +163,61 @@ pub async fn disconnect(state: State<'_, AppState>) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Forgets a saved server and its keyring entry.
+/// Forgets a saved server and its keyring entries (server password and session token).
 #[tauri::command]
 pub async fn forget_profile(state: State<'_, AppState>, url: String, nick: String) -> Result<(), AppError> {
-    credentials::forget(&url, &nick).await?;
+    state.secrets.forget_server_password(&url, &nick).await?;
+    state.secrets.forget_session_token(&url, &nick).await?;
     state.profiles.forget(&url, &nick)
+}
+
+/// Trusts the certificate the current server presented after the client refused it as changed, then connects
+/// again on the same event stream. `fingerprint` is the one the user was shown: if the server has presented
+/// another since, nothing is trusted, so the user only ever trusts what they compared.
+#[tauri::command]
+pub async fn trust_certificate<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    fingerprint: String,
+) -> Result<Connected, AppError> {
+    let mut current = state.session.lock().await;
+    let session = current.as_ref().ok_or(AppError::NotConnected)?;
+    let shown = Fingerprint::parse(&fingerprint)
+        .map_err(|err| AppError::InvalidInput(format!("that is not a certificate fingerprint: {err}")))?;
+    let presented = session.untrusted().and_then(|presented| Fingerprint::parse(&presented).ok());
+    if presented.as_ref() != Some(&shown) {
+        return Err(AppError::InvalidInput(
+            "the server did not present that certificate; nothing was trusted. Connect again to see what it presents now"
+                .into(),
+        ));
+    }
+    let mut login = session.login();
+    // The join link's pin named the old certificate; from now on known-servers.json names the new one.
+    login.address.pin = None;
+    trust::trust_fingerprint(&state.client_dir(), login.address.host_port(), &shown)
+        .map_err(|err| AppError::Storage(err.to_string()))?;
+    tracing::warn!(server = %login.address.host_port(), fingerprint = %shown, "the user trusted a new server certificate");
+    let channel = session.channel().clone();
+    if let Some(old) = current.take() {
+        old.stop().await;
+    }
+    let connected = Connected { url: login.address.url.clone(), nick: login.nick.clone() };
+    *current = Some(Session::start(&app, &state, login, channel)?);
+    Ok(connected)
+}
+
+/// Registers the connected nickname as an account with `password`. The answer arrives as a `registered` event (its
+/// token stays in the shell) or an `error` (`already_registered`, `weak_password`).
+#[tauri::command]
+pub async fn register_nickname(state: State<'_, AppState>, password: String) -> Result<(), AppError> {
+    with_client(&state, |client| client.register(&password)).await
+}
+
+/// Revokes every session token of the signed-in account; the answer is a `logged_out` event, after which the
+/// stored token is gone from the keyring.
+#[tauri::command]
+pub async fn logout_everywhere(state: State<'_, AppState>) -> Result<(), AppError> {
+    with_client(&state, |client| client.logout_everywhere()).await
 }
 
 /// Runs `act` on the connected client.

@@ -1,8 +1,12 @@
 //! Host mode: the LAN server running inside the app, for a teacher who wants a room for the class without a terminal.
 //!
 //! The server is the same library as `parlor-server`, with its history in the app's data directory. It listens on
-//! this computer only unless the user chose "everyone on my network"; then the addresses others should type are
-//! listed from the machine's network interfaces.
+//! this computer only unless the user chose "everyone on my network"; then it also speaks TLS, with a self-signed
+//! certificate kept in that directory, and the join links others should use are listed from the machine's network
+//! interfaces. Each link carries the certificate's fingerprint (`wss://IP:PORT/ws#sha256=…`), so a classmate's app
+//! can tell it reached this computer and not someone pretending on the network; the grouped fingerprint is shown
+//! too, to read aloud. The app itself joins over loopback, where plain `ws://` stays allowed and nothing crosses
+//! the network.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -22,10 +26,13 @@ pub struct HostInfo {
     pub port: u16,
     /// Whether others on the network can join.
     pub lan: bool,
-    /// Addresses to give others (`ws://192.168.1.20:7878/ws`), or this computer's own when not on the LAN.
+    /// Join links to give others (`wss://192.168.1.20:7878/ws#sha256=…`), or this computer's own address when not
+    /// on the LAN.
     pub urls: Vec<String>,
-    /// The address this app connects to.
+    /// The address this app connects to (loopback, plain).
     pub local_url: String,
+    /// The certificate's SHA-256 fingerprint grouped by four digits, to read aloud; `None` without TLS.
+    pub fingerprint: Option<String>,
 }
 
 /// A running hosted server.
@@ -41,6 +48,9 @@ impl Hosted {
         let ip = if lan { IpAddr::V4(Ipv4Addr::UNSPECIFIED) } else { IpAddr::V4(Ipv4Addr::LOCALHOST) };
         let mut config = Config::new(data_dir);
         config.bind = SocketAddr::new(ip, PREFERRED_PORT);
+        // Open to the network means TLS: others' connections cross it. Plain ws:// is then refused from other
+        // computers (the server's default), and still allowed from this one.
+        config.tls = lan;
         let server = match parlor_server::start(config.clone()).await {
             Ok(server) => server,
             Err(parlor_server::ServerError::Bind { .. }) => {
@@ -52,9 +62,16 @@ impl Hosted {
         };
         let port = server.local_addr().port();
         let local_url = format!("ws://127.0.0.1:{port}/ws");
-        let urls = if lan { lan_urls(port) } else { vec![local_url.clone()] };
-        tracing::info!(port, lan, "hosting");
-        Ok(Self { server, info: HostInfo { port, lan, urls, local_url } })
+        let (urls, fingerprint) = match (lan, server.tls_fingerprint()) {
+            (true, Some(fingerprint)) => {
+                (join_links(&lan_addresses(), port, fingerprint), Some(parlor_server::grouped_fingerprint(fingerprint)))
+            }
+            (true, None) => return Err(AppError::HostFailed("the server started without TLS".into())),
+            (false, _) => (vec![local_url.clone()], None),
+        };
+        let urls = if urls.is_empty() { vec![local_url.clone()] } else { urls };
+        tracing::info!(port, lan, fingerprint = fingerprint.as_deref().unwrap_or("none"), "hosting");
+        Ok(Self { server, info: HostInfo { port, lan, urls, local_url, fingerprint } })
     }
 
     /// What to show.
@@ -69,28 +86,64 @@ impl Hosted {
     }
 }
 
-/// `ws://ADDRESS:PORT/ws` for every non-loopback IPv4 address of this machine (what classmates can type).
-fn lan_urls(port: u16) -> Vec<String> {
-    let addresses = match if_addrs::get_if_addrs() {
+/// The join link for each address: `wss://ADDRESS:PORT/ws#sha256=FINGERPRINT`.
+fn join_links(addresses: &[Ipv4Addr], port: u16, fingerprint: &str) -> Vec<String> {
+    addresses.iter().map(|ip| format!("wss://{ip}:{port}/ws#sha256={fingerprint}")).collect()
+}
+
+/// Every non-loopback, non-link-local IPv4 address of this machine (what classmates can reach), sorted. Empty
+/// without a network: then only this computer can join.
+fn lan_addresses() -> Vec<Ipv4Addr> {
+    let interfaces = match if_addrs::get_if_addrs() {
         Ok(interfaces) => interfaces,
         Err(err) => {
             tracing::warn!(%err, "cannot list network interfaces");
             Vec::new()
         }
     };
-    let mut urls: Vec<String> = addresses
+    let mut addresses: Vec<Ipv4Addr> = interfaces
         .into_iter()
         .filter(|iface| !iface.is_loopback())
         .filter_map(|iface| match iface.ip() {
-            IpAddr::V4(ip) if !ip.is_link_local() => Some(format!("ws://{ip}:{port}/ws")),
+            IpAddr::V4(ip) if !ip.is_link_local() => Some(ip),
             _ => None,
         })
         .collect();
-    urls.sort();
-    urls.dedup();
-    if urls.is_empty() {
-        // No network: at least this computer can still join.
-        urls.push(format!("ws://127.0.0.1:{port}/ws"));
+    addresses.sort();
+    addresses.dedup();
+    addresses
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_links_carry_the_fingerprint() {
+        let fingerprint = "ab".repeat(32);
+        let links = join_links(&[Ipv4Addr::new(192, 168, 1, 20)], 7878, &fingerprint);
+        assert_eq!(links, [format!("wss://192.168.1.20:7878/ws#sha256={fingerprint}")]);
+        // What the app's own connect form makes of a join link: the same server, pinned.
+        let address = crate::address::normalize(&links[0]).expect("a join link is an address");
+        assert_eq!(address.url, "wss://192.168.1.20:7878/ws");
+        assert_eq!(address.pin.as_deref(), Some(fingerprint.as_str()));
     }
-    urls
+
+    #[tokio::test]
+    async fn hosting_for_the_network_uses_tls_and_for_this_computer_does_not() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let local = Hosted::start(dir.path().join("local"), false).await.expect("hosting");
+        assert_eq!(local.info().fingerprint, None);
+        assert_eq!(local.info().urls, [local.info().local_url.clone()]);
+        local.stop().await;
+
+        let lan = Hosted::start(dir.path().join("lan"), true).await.expect("hosting");
+        let info = lan.info().clone();
+        let grouped = info.fingerprint.clone().expect("a fingerprint with TLS");
+        assert_eq!(grouped.split(' ').count(), 16, "{grouped}");
+        let hex = grouped.replace(' ', "");
+        assert!(info.urls.iter().all(|url| url.ends_with(&format!("/ws#sha256={hex}")) || url == &info.local_url));
+        assert!(info.local_url.starts_with("ws://127.0.0.1:"), "the app joins its own server over loopback");
+        lan.stop().await;
+    }
 }

@@ -5,12 +5,13 @@
 //!
 //! ## Layout
 //! - [`commands`]: the commands the UI invokes (see `docs/APP-BRIDGE.md`).
-//! - [`events`]: what travels to the UI on the event channel.
+//! - [`events`]: what travels to the UI on the event channel (never a session token).
 //! - [`state`]: the one managed state.
 //! - [`session`]: a connection — the client core plus the task forwarding its events and raising notifications.
-//! - [`credentials`]: secrets in the OS keyring; [`profiles`]: recent servers in a config file.
+//! - [`credentials`]: secrets in the OS keyring (server passwords, session tokens, the device key); [`profiles`]:
+//!   recent servers in a config file.
 //! - [`notify`]: when to notify, and notify-rust; [`tray`]: the tray icon; [`host`]: the built-in server.
-//! - [`address`]: what a person types → the URL to dial; [`error`]: the error every command returns.
+//! - [`address`]: what a person types (or a join link) → the URL to dial; [`error`]: the error every command returns.
 
 pub mod address;
 pub mod commands;
@@ -75,6 +76,9 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Result<()> {
             commands::connect,
             commands::disconnect,
             commands::forget_profile,
+            commands::trust_certificate,
+            commands::register_nickname,
+            commands::logout_everywhere,
             commands::send_message,
             commands::join_room,
             commands::leave_room,

@@ -5,6 +5,7 @@ use std::sync::Mutex;
 
 use tauri::{AppHandle, Manager, Runtime};
 
+use crate::credentials::Secrets;
 use crate::error::AppError;
 use crate::host::Hosted;
 use crate::notify::NotifyPrefs;
@@ -23,8 +24,10 @@ pub struct AppState {
     pub active_room: Mutex<Option<String>>,
     /// Recent servers.
     pub profiles: Profiles,
-    /// The app's data directory: outboxes and the hosted server's history.
+    /// The app's data directory: outboxes, known server certificates and the hosted server's history.
     pub data_dir: PathBuf,
+    /// Passwords, session tokens and the device key, in the OS keyring.
+    pub secrets: Secrets,
     /// When the process started, to log how long the window took to become usable (a benchmark figure).
     pub started: std::time::Instant,
     /// Whether that has been logged.
@@ -45,9 +48,15 @@ impl AppState {
             active_room: Mutex::new(None),
             profiles: Profiles::new(config_dir.join("profiles.json")),
             data_dir,
+            secrets: Secrets::os(),
             started,
             ready_logged: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// The client core's data directory: the outbox and `known-servers.json` (the certificates trusted).
+    pub fn client_dir(&self) -> PathBuf {
+        self.data_dir.join("outbox")
     }
 
     /// A snapshot of the notification settings.

@@ -79,11 +79,12 @@ export const bridge = Object.freeze({
 
   appInfo: () => call('app_info', {}),
   autoConnect: (onEvent) => call('auto_connect', { onEvent: eventChannel(onEvent) }),
-  connect: ({ url, nick, password, remember }, onEvent) =>
+  connect: ({ url, nick, password, accountPassword, remember }, onEvent) =>
     call('connect', {
       url,
       nick,
       password: password ?? '',
+      accountPassword: accountPassword ?? '',
       remember: Boolean(remember),
       onEvent: eventChannel(onEvent),
     }),
@@ -92,6 +93,10 @@ export const bridge = Object.freeze({
     return call('disconnect', {});
   },
   forgetProfile: ({ url, nick }) => call('forget_profile', { url, nick }),
+  // The new connection's events arrive on the current stream: no new channel.
+  trustCertificate: ({ fingerprint }) => call('trust_certificate', { fingerprint }),
+  register: ({ password }) => call('register_nickname', { password }),
+  logoutEverywhere: () => call('logout_everywhere', {}),
   send: ({ room, text }) => call('send_message', { room, text }),
   join: ({ room }) => call('join_room', { room }),
   leave: ({ room }) => call('leave_room', { room }),
