@@ -26,11 +26,25 @@ export function sentence(text) {
   return /[.!?…]$/.test(s) ? s : `${s}.`;
 }
 
+/**
+ * What to add to a refusal of `hello` so the user knows which field to fix, and that field's id. The server's
+ * sentence already says what happened; the connect form has two password fields, so the hint names the right one.
+ */
+export function signInHint(reason) {
+  const text = String(reason || '');
+  if (/password/i.test(text) && /nickname|sign.?in/i.test(text)) {
+    return { field: 'account-password', hint: 'Type it under “Password for my nickname”.' };
+  }
+  if (/another device/i.test(text)) return { field: 'nick', hint: '' };
+  return { field: '', hint: '' };
+}
+
 export function setupConnect(app) {
   const form = $('connect-form');
   const url = $('server-url');
   const nick = $('nick');
   const password = $('password');
+  const accountPassword = $('account-password');
   const remember = $('remember');
   const connectBtn = $('connect-btn');
   const cancelBtn = $('connect-cancel-btn');
@@ -50,25 +64,30 @@ export function setupConnect(app) {
     copy: $('host-copy-btn'),
     stop: $('host-stop-btn'),
     status: $('host-copy-status'),
+    fingerprintLine: $('host-fingerprint-line'),
+    fingerprint: $('host-fingerprint'),
   };
   let profiles = [];
 
   function fail(message, focus, info = false) {
-    setText(error, sentence(message));
+    const { field, hint } = info ? { field: '', hint: '' } : signInHint(message);
+    setText(error, hint ? `${sentence(message)} ${hint}` : sentence(message));
     error.classList.toggle('info', info);
     show(error, Boolean(message));
     if (focus) focus.focus();
+    else if (field) $(field).focus();
   }
 
   function busy(on) {
     connectBtn.disabled = on;
     setText(connectBtn, on ? 'Connecting…' : 'Connect');
     show(cancelBtn, on);
-    for (const input of [url, nick, password, remember, hostBtn]) input.disabled = on;
+    for (const input of [url, nick, password, accountPassword, remember, hostBtn]) input.disabled = on;
   }
 
   /** Whether a connection started from this form is under way (before its first welcome). */
-  const connecting = () => app.entry === 'form' && app.state.session && !app.state.welcomed && app.state.conn.state !== 'offline';
+  const connecting = () =>
+    app.entry === 'form' && app.state.session && !app.state.welcomed && !['offline', 'untrusted'].includes(app.state.conn.state);
 
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -79,7 +98,12 @@ export function setupConnect(app) {
     if (problem) return fail(problem, nick);
     show(error, false);
     busy(true);
-    app.connect({ url: address, nick: name, password: password.value, remember: remember.checked }, 'form').then(() => app.render());
+    const typed = accountPassword.value;
+    // The account password goes to the shell once (which trades it for a sign-in) and does not stay in the page.
+    accountPassword.value = '';
+    app
+      .connect({ url: address, nick: name, password: password.value, accountPassword: typed, remember: remember.checked }, 'form')
+      .then(() => app.render());
   });
 
   cancelBtn.addEventListener('click', () => {
@@ -97,6 +121,7 @@ export function setupConnect(app) {
       url.value = fill.dataset.url;
       nick.value = fill.dataset.nick;
       password.value = '';
+      accountPassword.value = '';
       remember.checked = Boolean(p && p.remembered);
       show(error, false);
       connectBtn.focus();
@@ -176,7 +201,7 @@ export function setupConnect(app) {
     closeDialog();
     setHost(info);
     busy(true);
-    await app.connect({ url: info.local_url, nick: nick.value.trim(), password: '', remember: false }, 'form');
+    await app.connect({ url: info.local_url, nick: nick.value.trim(), password: '', accountPassword: '', remember: false }, 'form');
     app.render();
   }
 
@@ -235,6 +260,7 @@ export function setupConnect(app) {
   return {
     refreshProfiles,
     setHost,
+    busy,
     focusFirst() {
       (nick.value ? connectBtn : nick).focus();
     },

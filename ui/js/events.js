@@ -9,6 +9,9 @@ import { DEFAULT_LIMITS, conv, setActive, addNotice, addPending, markSeen, watch
 /** Server error codes that answer a `history` request (a read failure, a bad range): it will get no page. */
 const HISTORY_ERRORS = new Set(['storage_failed', 'invalid_range']);
 
+/** Server error codes that answer `register` or `logout_everywhere`: shown in the register dialog when it waits. */
+const ACCOUNT_ERRORS = new Set(['already_registered', 'weak_password', 'not_signed_in']);
+
 function addMember(c, nick) {
   if (c.members.some((m) => sameNick(m, nick))) return false;
   c.members.push(nick);
@@ -41,6 +44,11 @@ export function applyEvent(state, event, now = Date.now()) {
         retryAt: event.state === 'reconnecting' ? now + (event.retry_in_ms || 0) : 0,
         reason: event.reason || '',
       };
+      if (event.state === 'untrusted') {
+        // The server's certificate changed: the fingerprints (grouped) for the user to compare with the host's.
+        state.conn.expected = event.expected || '';
+        state.conn.presented = event.presented || '';
+      }
       if (event.state !== 'online') {
         for (const c of state.convs.values()) {
           // While the connection is down nobody's typing can be known; the server repeats live typing afterwards.
@@ -134,13 +142,32 @@ function applyServer(state, ev, now) {
     case 'error':
       onError(state, ev, now);
       return [];
+    case 'registered':
+      // The shell kept the sign-in (the event carries no token): this nickname is now an account.
+      state.identity = 'account';
+      state.account = { pending: false, error: '' };
+      accountNotice(state, `You registered ${ev.nick || state.me}. On another computer, sign in with its password.`, now);
+      return [];
+    case 'logged_out': {
+      const n = Number(ev.sessions) || 0;
+      const ended = n === 1 ? '1 sign-in ended' : `${n} sign-ins ended`;
+      accountNotice(state, `Logged out everywhere (${ended}). Next time you connect, type your nickname's password.`, now);
+      return [];
+    }
     default:
       return []; // pong, left, and event types added later.
   }
 }
 
+/** A line about the account in the conversation on screen (or, with none, where room-less errors go). */
+function accountNotice(state, text, now) {
+  if (state.active) addNotice(state, state.active, 'info', text, now);
+  else state.lastError = text;
+}
+
 function onWelcome(state, ev) {
   state.me = ev.nick || state.me;
+  state.identity = ev.identity || 'guest';
   state.server = ev.server || '';
   state.limits = { ...DEFAULT_LIMITS, ...(ev.limits || {}) };
   setListing(state, ev.rooms);
@@ -230,6 +257,10 @@ const RETRIED = new Set(['storage_failed', 'rate_limited', 'unavailable']);
 function onError(state, ev, now) {
   const message = ev.message || ev.code || 'The server refused the request.';
   if (ev.code === 'rate_limited' || ev.code === 'room_exists') return; // The app retries; creating joins anyway.
+  if (ACCOUNT_ERRORS.has(ev.code) && state.account.pending) {
+    state.account = { pending: false, error: message };
+    return;
+  }
   if (ev.client_id) {
     for (const c of state.convs.values()) {
       const p = c.pending.get(ev.client_id);

@@ -13,11 +13,12 @@ import { atNewest } from './conversation.js';
 import { totalUnread, openConversations } from './selectors.js';
 import * as store from './store.js';
 import { fillIcons, setText, hue, initial } from './view/dom.js';
-import { renderBanner, renderHeader, renderTyping } from './view/chrome.js';
+import { renderBanner, renderHeader, renderTyping, renderIdentity } from './view/chrome.js';
 import { renderConversations, renderOnline } from './view/sidebar.js';
 import { createMessageView } from './view/messages.js';
 import { setupConnect } from './connect.js';
 import { setupChat } from './chat.js';
+import { setupAccount } from './account.js';
 
 const $ = (id) => document.getElementById(id);
 const noop = () => {};
@@ -31,6 +32,8 @@ const app = {
   entry: null,
   /** How to connect again after an `offline`, or null. */
   retry: null,
+  /** The connect form's values `retry` uses (the account password is dropped once signed in). */
+  retryArgs: null,
   /** `hostStart`/`hostStatus` result while this app hosts a server. */
   host: null,
   backOnlineUntil: 0,
@@ -43,6 +46,7 @@ let els;
 let messages;
 let connectScreen;
 let chat;
+let account;
 let frame = 0;
 let persistTimer = 0;
 
@@ -63,7 +67,8 @@ app.beginSession = (url, nick, entry) => {
 /** Connects with the connect form's values (or the host's address). `entry`: see `app.entry`. */
 app.connect = async (args, entry = 'form') => {
   app.beginSession(args.url, args.nick, entry);
-  app.retry = () => app.connect(args, 'chat');
+  app.retryArgs = { ...args };
+  app.retry = () => app.connect(app.retryArgs, 'chat');
   if (entry === 'chat') app.showScreen('chat');
   const session = app.state.session;
   try {
@@ -131,10 +136,32 @@ app.disconnect = async (note = '', info = false) => {
   app.state.conn = { state: 'idle', attempt: 0, retryAt: 0, reason: '' };
   app.entry = null;
   app.retry = null;
+  app.retryArgs = null;
+  account.hideTrust();
   app.showScreen('connect');
   connectScreen.prefill(session);
   if (note) connectScreen.failed(note, info);
   await connectScreen.refreshProfiles();
+};
+
+/** A line for the user in the conversation on screen (or the connect screen's message line). */
+app.note = (text) => {
+  const s = app.state;
+  if (s.active) addNotice(s, s.active, 'error', text);
+  else connectScreen.failed(text);
+  app.render();
+};
+
+/**
+ * The user trusted the server's new certificate and the shell is connecting again (`{ url, nick }`: the address
+ * without the old link's fingerprint, which named the old certificate).
+ */
+app.trusted = (result) => {
+  const s = app.state;
+  if (result && s.session) Object.assign(s.session, result);
+  if (result && app.retryArgs) app.retryArgs = { ...app.retryArgs, url: result.url };
+  if (app.screen === 'connect') connectScreen.busy(true);
+  app.render();
 };
 
 // --- Events ---------------------------------------------------------------------------------------------------
@@ -154,17 +181,23 @@ function onEvent(event) {
         effects.push({ type: 'join', room: c.key });
       }
     }
-    if (event.state === 'offline' && !s.welcomed) {
+    if ((event.state === 'offline' || event.state === 'untrusted') && !s.welcomed) {
       // Refused before the first welcome (e.g. the nickname is taken): the connect screen says why.
       const session = s.session;
       app.showScreen('connect');
       connectScreen.prefill(session);
       connectScreen.failed(event.reason || 'Could not connect.');
     }
+    // Never trusted silently: the user compares the fingerprints and decides.
+    if (event.state === 'untrusted') account.showTrust(s.conn);
   }
-  if (!wasWelcomed && s.welcomed && app.screen !== 'chat') {
-    app.showScreen('chat');
-    chat.focusComposer();
+  if (!wasWelcomed && s.welcomed) {
+    // Signed in: from now on a retry uses the sign-in the shell keeps, not the typed password.
+    if (app.retryArgs) app.retryArgs = { ...app.retryArgs, accountPassword: '' };
+    if (app.screen !== 'chat') {
+      app.showScreen('chat');
+      chat.focusComposer();
+    }
   }
   app.run(effects);
   app.render();
@@ -236,6 +269,8 @@ function draw() {
     const session = s.session || {};
     setText(els.meNick, s.me || session.nick || '');
     setText(els.meServer, session.url || '');
+    renderIdentity(s, els.identity);
+    account.render();
     els.meAvatar.className = `avatar c${hue(s.me || session.nick || '')}`;
     setText(els.meAvatar, initial(s.me || session.nick || '?'));
     renderBanner(s, els.banner, { backOnline: now < app.backOnlineUntil, canRetry: Boolean(app.retry), url: session.url }, now);
@@ -292,6 +327,7 @@ async function start() {
     meNick: $('me-nick'),
     meServer: $('me-server'),
     meAvatar: $('me-avatar'),
+    identity: { identity: $('me-identity'), register: $('register-btn'), logout: $('logout-everywhere-btn') },
     header: {
       title: $('room-title'),
       topic: $('room-topic'),
@@ -339,6 +375,7 @@ async function start() {
   );
   connectScreen = setupConnect(app);
   chat = setupChat(app, messages);
+  account = setupAccount(app);
 
   document.addEventListener('visibilitychange', () => {
     setVisible(app.state, document.visibilityState === 'visible');

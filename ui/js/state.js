@@ -49,6 +49,10 @@ export function createState(prefs = {}) {
     /** Conversations to open after the first `welcome`, and which to show: `{ rooms: [], active }`. */
     restore: { rooms: [], active: null },
     prefs: { dnd: Boolean(prefs.dnd), muted: new Set(prefs.muted || []) },
+    /** How the server holds the nickname (its `welcome`): 'guest', 'device' or 'account'; '' before it. */
+    identity: '',
+    /** The "Register this nickname" request: waiting for the server's answer, and its refusal if any. */
+    account: { pending: false, error: '' },
     /** A server error that named no room, when no room is on screen. */
     lastError: '',
     /** Counter for notice ids. */

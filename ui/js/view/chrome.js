@@ -84,6 +84,12 @@ export function renderBanner(state, els, extra, now = Date.now()) {
       back = true;
       retry = extra.canRetry;
       break;
+    case 'untrusted':
+      text = "Not connected: the server's certificate changed.";
+      detail = 'Compare the fingerprints with the host before trusting it, or go back to the connect screen.';
+      kind = 'error';
+      back = true;
+      break;
     case 'online':
       if (extra.backOnline) {
         text = 'Back online. Everything you missed is here.';
@@ -134,11 +140,30 @@ export function renderHostPanel(els, host) {
   document.body.classList.toggle('hosting', Boolean(host));
   if (!host) return;
   const urls = host.lan && host.urls && host.urls.length ? host.urls : [host.local_url];
-  setText(els.desc, host.lan ? 'Others on your network join at' : 'Only this computer can join, at');
+  setText(els.desc, host.lan ? 'Others on your network join with the link' : 'Only this computer can join, at');
+  show(els.fingerprintLine, Boolean(host.fingerprint));
+  setText(els.fingerprint, host.fingerprint || '');
   reconcile(els.urls, urls, {
     key: (u) => u,
     create: (u) => el('li', {}, el('code', { class: 'host-url', text: u })),
     update: () => {},
   });
   attr(els.copy, 'aria-label', urls.length > 1 ? `Copy the first address, ${urls[0]}` : `Copy ${urls[0]}`);
+}
+
+/** What each identity is called, and what it means (the tooltip). */
+export const IDENTITIES = Object.freeze({
+  guest: ['Guest', 'Anyone can use this nickname while you are away. Register it to keep it.'],
+  device: ['Kept by this device', 'Only this computer can use this nickname here. Register it to use it on other computers too.'],
+  account: ['Registered account', 'You are signed in. On another computer, sign in with the password.'],
+});
+
+/** The identity line under the nickname, and which account action fits. */
+export function renderIdentity(state, els) {
+  const [label, help] = IDENTITIES[state.identity] || ['', ''];
+  setText(els.identity, label);
+  attr(els.identity, 'title', help || null);
+  const online = state.conn.state === 'online';
+  show(els.register, online && (state.identity === 'guest' || state.identity === 'device'));
+  show(els.logout, online && state.identity === 'account');
 }
