@@ -175,7 +175,7 @@ impl Task {
         let auth = Auth {
             password: secret(&self.config.account_password),
             token: secret(&self.config.session_token),
-            device: secret(&self.config.device_key),
+            device: self.config.device_key.as_ref().map(|key| Secret::new(device_key_for(key.expose(), &self.target))),
         };
         (auth != Auth::default()).then_some(auth)
     }
@@ -275,6 +275,14 @@ impl Task {
             self.core.emit(ClientEvent::State(state));
         }
     }
+}
+
+/// The key this device shows one server: derived from the device's secret and the server's address, so a host
+/// (or an impostor) that sees it cannot replay it to another server to take this student's nicknames there.
+fn device_key_for(device_secret: &str, server: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new().chain_update(device_secret).chain_update([0u8]).chain_update(server).finalize();
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Sends `hello` and waits for `welcome`.

@@ -54,7 +54,9 @@ impl Outbox {
     /// Opens (creating if needed) the outbox in `dir` for messages to `server` from `nick`.
     pub(crate) fn open(dir: &Path, server: &str, nick: &str) -> Result<Self, ClientError> {
         std::fs::create_dir_all(dir).map_err(|source| ClientError::DataDir { path: dir.to_path_buf(), source })?;
-        let conn = Connection::open(dir.join(OUTBOX_FILE))?;
+        let path = dir.join(OUTBOX_FILE);
+        create_private(&path);
+        let conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // FULL: a message the user saw as "queued" must survive a power cut, not only a crash.
@@ -171,4 +173,16 @@ mod tests {
         bob.push(&message(1)).expect("push");
         assert_eq!(bob.all().expect("read"), [message(1)]);
     }
+}
+
+/// Creates the outbox file with mode 0600 (on Unix) before SQLite opens it; its WAL inherits the mode. Messages
+/// waiting to be sent are nobody else's business on a shared computer.
+fn create_private(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let _ = std::fs::OpenOptions::new().write(true).create(true).truncate(false).mode(0o600).open(path);
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }

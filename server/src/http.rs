@@ -49,7 +49,7 @@ pub(crate) async fn route(
     transport: Transport,
 ) -> Result<Response<Body>, Infallible> {
     let path = req.uri().path();
-    let plain_refused = shared.tls.is_some() && !shared.allow_plain && !peer.ip().is_loopback();
+    let plain_refused = shared.tls.is_some() && !shared.allow_plain && !peer.ip().to_canonical().is_loopback();
     if transport == Transport::Plain && plain_refused && path != "/health" {
         let message = "this server only accepts secure connections: connect with wss://HOST:PORT/ws (use the join \
                        link the host shows; it has the right address and fingerprint)\n";
@@ -105,8 +105,8 @@ fn upgrade(
     if let Err(origin) = origin_allowed(&req, &shared) {
         tracing::info!(%peer, origin, "refused a WebSocket from another site's page");
         let message = format!(
-            "a page from {origin} may not connect to this server; open the server's own page, or the host can \
-             allow it with --allow-origin {origin}\n"
+            "a page from {origin} may not connect to this server; the host can allow it with \
+             --allow-origin {origin}\n"
         );
         return text(StatusCode::FORBIDDEN, message);
     }
@@ -154,12 +154,24 @@ fn origin_allowed(req: &Request<Incoming>, shared: &Shared) -> Result<(), String
     let origin = origin.to_str().unwrap_or("(unreadable)").to_owned();
     let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
     let origin_host = origin.split_once("://").map_or("", |(_, rest)| rest).trim_end_matches('/');
-    let same_site = !host.is_empty() && origin_host.eq_ignore_ascii_case(host);
+    let same_site = !host.is_empty() && origin_host.eq_ignore_ascii_case(host) && names_this_lan(host);
     if same_site || shared.allowed_origins.iter().any(|allowed| allowed.trim_end_matches('/') == origin) {
         Ok(())
     } else {
         Err(origin)
     }
+}
+
+/// Whether a `Host` names a machine the way people on a LAN do: an IP address, `localhost`, or an mDNS `.local`
+/// name. A page from any other DNS name could be a rebinding attack (a site whose name was pointed at this server
+/// after the page loaded), so its origin needs `--allow-origin`.
+fn names_this_lan(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(bracketed) => bracketed.split_once(']').map_or("", |(name, _port)| name),
+        None => host.rsplit_once(':').map_or(host, |(name, _port)| name),
+    };
+    let name = name.to_ascii_lowercase();
+    name.parse::<std::net::IpAddr>().is_ok() || name == "localhost" || name.ends_with(".local")
 }
 
 async fn refuse<S>(mut ws: WebSocketStream<S>, code: CloseCode, reason: &str)
@@ -170,4 +182,19 @@ where
     let code = WsCloseCode::from(code.as_u16());
     let frame = CloseFrame { code, reason: reason.into() };
     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), ws.send(Message::Close(Some(frame)))).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_this_lan;
+
+    #[test]
+    fn only_addresses_and_local_names_count_as_this_lan() {
+        for host in ["192.168.1.5:7878", "127.0.0.1", "[::1]:7878", "localhost:7878", "teacher.local:7878"] {
+            assert!(names_this_lan(host), "{host}");
+        }
+        for host in ["evil.example:7878", "evil.example", "192.168.1.5.evil.example:80", "[::1"] {
+            assert!(!names_this_lan(host), "{host}");
+        }
+    }
 }

@@ -35,6 +35,7 @@ mod http;
 mod hub;
 mod outbox;
 mod per_ip;
+mod private_file;
 mod rate;
 mod server;
 mod session;

@@ -47,7 +47,7 @@ impl PerIp {
         let entry = entries
             .entry(ip)
             .or_insert_with(|| Entry { connections: 0, bucket: TokenBucket::new(self.rate_per_second, self.burst) });
-        if self.max_connections != 0 && entry.connections >= self.max_connections && !ip.is_loopback() {
+        if self.max_connections != 0 && entry.connections >= self.max_connections && !ip.to_canonical().is_loopback() {
             return None;
         }
         entry.connections += 1;
@@ -56,7 +56,7 @@ impl PerIp {
 
     /// Takes one request from `ip`'s shared budget, or says how long until one is available.
     pub(crate) fn take(&self, ip: IpAddr, now: Instant) -> Result<(), Duration> {
-        if self.rate_per_second == 0 || ip.is_loopback() {
+        if self.rate_per_second == 0 || ip.to_canonical().is_loopback() {
             return Ok(());
         }
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);

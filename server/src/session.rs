@@ -220,7 +220,7 @@ impl Session {
             return self.refuse(name_error(ErrorCode::InvalidNick, "the nickname", &err, nick));
         }
         let key = fold(nick);
-        let Admitted { kind, issue_token } = match self.shared.accounts.admit(&key, auth).await {
+        let Admitted { kind, issue_token, claim } = match self.shared.accounts.admit(&key, auth).await {
             Ok(admitted) => admitted,
             Err(refused) => return self.refuse(account_refusal(refused)),
         };
@@ -235,6 +235,11 @@ impl Session {
         let greeting = Greeting { identity: kind, session_token: session_token.clone() };
         match self.shared.store.hello(self.handle.clone(), nick.to_owned(), key.clone(), greeting).await {
             Ok(Ok(())) => {
+                if let Some(claim) = claim {
+                    if let Err(err) = self.shared.accounts.claim(&key, claim).await {
+                        tracing::error!(%err, nick, "could not record the device's claim on its nickname");
+                    }
+                }
                 tracing::info!(nick, client = client.unwrap_or("unknown"), identity = ?kind, "greeted");
                 self.identity = Some(Identity { nick: nick.to_owned(), key, kind });
             }

@@ -91,3 +91,23 @@ async fn a_guest_cannot_log_out_everywhere_and_secrets_never_reach_the_log_forma
     let printed = format!("{:?}", hello("bo", Auth { password: Some(Secret::new("pa55word!")), ..Auth::default() }));
     assert!(!printed.contains("pa55word!"), "{printed}");
 }
+
+#[tokio::test]
+async fn a_refused_hello_claims_nothing() {
+    let server = TestServer::start().await;
+    let gus = server.client("gus").await;
+    assert_eq!(greet(&server, "gus", device("attacker-key")).await.err(), Some(ErrorCode::NickTaken));
+    drop(gus);
+    let mut again = None;
+    for _ in 0..50 {
+        match greet(&server, "gus", Auth::default()).await {
+            Ok(welcome) => {
+                again = Some(welcome);
+                break;
+            }
+            Err(ErrorCode::NickTaken) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+            Err(code) => panic!("the guest is refused with {code:?}: the attacker's key claimed the nickname"),
+        }
+    }
+    assert_eq!(again.expect("the guest is back").identity, IdentityKind::Guest);
+}

@@ -93,6 +93,14 @@ async fn a_page_from_another_site_cannot_open_a_websocket() {
     assert!(open(Some("http://teacher.lan:8080")).await.is_ok(), "an origin the host allowed");
     let refused = open(Some("https://evil.example")).await.expect_err("another site");
     assert!(refused.contains("403"), "{refused}");
+
+    // DNS rebinding: a page from evil.example whose name now points at this server has a matching Host header.
+    let mut request = server.url().into_client_request().expect("request");
+    let headers = request.headers_mut();
+    headers.insert("Host", HeaderValue::from_static("evil.example:7878"));
+    headers.insert("Origin", HeaderValue::from_static("http://evil.example:7878"));
+    let rebound = tokio_tungstenite::connect_async(request).await.map(|_| ()).map_err(|err| err.to_string());
+    assert!(rebound.expect_err("a rebinding page").contains("403"));
 }
 
 /// A TLS client that trusts any certificate, to look at what the server presents (the real client pins it).

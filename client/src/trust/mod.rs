@@ -40,6 +40,9 @@ impl ServerUrl {
             |why: String| ClientError::InvalidInput(format!("the join link's fingerprint is not valid: {why}"));
         let value = fragment.strip_prefix("sha256=").ok_or_else(|| invalid("expected #sha256=…".into()))?;
         let pinned = Fingerprint::parse(value).map_err(|err| invalid(err.to_string()))?;
+        if !base.starts_with("wss://") {
+            return Err(invalid("a fingerprint needs a secure address: use wss:// instead of ws://".into()));
+        }
         Ok(Self { url: base.to_owned(), pinned: Some(pinned) })
     }
 }
@@ -123,6 +126,7 @@ mod tests {
         assert_eq!(ServerUrl::parse("ws://h:1/ws").expect("valid").pinned, None);
         assert!(ServerUrl::parse("wss://h:1/ws#sha256=abc").is_err());
         assert!(ServerUrl::parse("wss://h:1/ws#md5=abc").is_err());
+        assert!(ServerUrl::parse(&format!("ws://h:1/ws#sha256={hex}")).is_err(), "a pin on plain ws");
     }
 
     #[test]

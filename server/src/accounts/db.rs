@@ -51,7 +51,7 @@ pub(super) struct AccountDb {
 impl AccountDb {
     /// Opens the file, restricting it to this user before anything is written to it.
     pub(super) fn open(path: &Path) -> rusqlite::Result<Self> {
-        restrict_to_owner(path);
+        crate::private_file::create_private(path);
         let conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")?;
@@ -133,15 +133,4 @@ impl AccountDb {
         let removed = self.conn.prepare_cached("DELETE FROM sessions WHERE account_key = ?1")?.execute([key])?;
         Ok(u64::try_from(removed).unwrap_or(u64::MAX))
     }
-}
-
-/// Creates the file empty with mode 0600 (on Unix) so hashes are never readable by other users of the computer.
-fn restrict_to_owner(path: &Path) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        let _ = std::fs::OpenOptions::new().write(true).create(true).truncate(false).mode(0o600).open(path);
-    }
-    #[cfg(not(unix))]
-    let _ = path;
 }

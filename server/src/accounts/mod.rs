@@ -68,7 +68,14 @@ pub(crate) struct Admitted {
     pub(crate) kind: IdentityKind,
     /// Whether to issue a session token once the connection is online (a password sign-in).
     pub(crate) issue_token: bool,
+    /// A device claim to record once the connection is online: never for a hello that is then refused, or anyone
+    /// could claim an online guest's nickname with a `nick_taken` attempt.
+    pub(crate) claim: Option<DeviceClaim>,
 }
+
+/// A device's claim on a free nickname, recorded by [`Accounts::claim`].
+#[derive(Debug)]
+pub(crate) struct DeviceClaim([u8; 32]);
 
 /// Registered accounts, their sessions, and device claims.
 #[derive(Debug)]
@@ -110,7 +117,7 @@ impl Accounts {
                 if let Some(token) = &auth.token {
                     let (key, digest) = (key.to_owned(), token::digest(token.expose()));
                     if self.with_db(move |db| db.use_session(&key, &digest)).await? {
-                        return Ok(Admitted { kind: IdentityKind::Account, issue_token: false });
+                        return Ok(Admitted { kind: IdentityKind::Account, issue_token: false, claim: None });
                     }
                     if auth.password.is_none() {
                         let message = "this sign-in has expired or was revoked; sign in again with your password";
@@ -122,7 +129,7 @@ impl Accounts {
                     return refuse(ErrorCode::SignInRequired, message);
                 };
                 if self.verify_password(password_hash, password).await? {
-                    Ok(Admitted { kind: IdentityKind::Account, issue_token: true })
+                    Ok(Admitted { kind: IdentityKind::Account, issue_token: true, claim: None })
                 } else {
                     tracing::info!("wrong account password");
                     refuse(ErrorCode::WrongCredentials, "that is not this nickname's password")
@@ -132,7 +139,7 @@ impl Accounts {
                 Some(device) if token::digest(device.expose()) == device_sha256 => {
                     let key = key.to_owned();
                     self.with_db(move |db| db.touch_device(&key)).await?;
-                    Ok(Admitted { kind: IdentityKind::Device, issue_token: false })
+                    Ok(Admitted { kind: IdentityKind::Device, issue_token: false, claim: None })
                 }
                 _ => {
                     let message = "this nickname belongs to another device; choose another nickname \
@@ -142,13 +149,18 @@ impl Accounts {
             },
             db::Holder::Nobody => match auth.device {
                 Some(device) => {
-                    let (key, digest) = (key.to_owned(), token::digest(device.expose()));
-                    self.with_db(move |db| db.claim(&key, &digest)).await?;
-                    Ok(Admitted { kind: IdentityKind::Device, issue_token: false })
+                    let claim = Some(DeviceClaim(token::digest(device.expose())));
+                    Ok(Admitted { kind: IdentityKind::Device, issue_token: false, claim })
                 }
-                None => Ok(Admitted { kind: IdentityKind::Guest, issue_token: false }),
+                None => Ok(Admitted { kind: IdentityKind::Guest, issue_token: false, claim: None }),
             },
         }
+    }
+
+    /// Records a device's claim on `key` now that its connection holds the nickname.
+    pub(crate) async fn claim(&self, key: &str, claim: DeviceClaim) -> Result<(), AccountsError> {
+        let key = key.to_owned();
+        self.with_db(move |db| db.claim(&key, &claim.0)).await
     }
 
     /// Starts a session for the account `key` and returns its token (shown to the client once, stored hashed).

@@ -25,6 +25,11 @@ async fn guests_devices_and_accounts_are_told_apart() {
 
     let claimed = accounts.admit("ana", Some(&device("tablet-1"))).await.expect("first device claims");
     assert_eq!(claimed.kind, IdentityKind::Device);
+    assert_eq!(
+        accounts.admit("ana", Some(&device("tablet-2"))).await.expect("not claimed yet").kind,
+        IdentityKind::Device
+    );
+    accounts.claim("ana", claimed.claim.expect("a claim to record")).await.expect("claimed");
     assert_eq!(accounts.admit("ana", Some(&device("tablet-1"))).await.expect("same device").kind, IdentityKind::Device);
     assert_eq!(code(accounts.admit("ana", Some(&device("tablet-2"))).await), ErrorCode::NickClaimed);
     assert_eq!(code(accounts.admit("ana", None).await), ErrorCode::NickClaimed);
@@ -53,7 +58,8 @@ async fn registering_takes_over_a_device_claim_and_survives_a_reopen() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let token = {
         let accounts = Accounts::open(dir.path()).expect("open");
-        accounts.admit("cy", Some(&device("laptop"))).await.expect("claimed");
+        let admitted = accounts.admit("cy", Some(&device("laptop"))).await.expect("admitted");
+        accounts.claim("cy", admitted.claim.expect("a claim")).await.expect("claimed");
         accounts.register("cy", "Cy", "a long passphrase".into()).await.expect("registered")
     };
     let accounts = Accounts::open(dir.path()).expect("reopen");
@@ -68,7 +74,8 @@ fn no_secret_is_stored_in_the_clear() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let token = runtime.block_on(async {
         let accounts = Accounts::open(dir.path()).expect("open");
-        accounts.admit("dee", Some(&device("device-key-1234567890"))).await.expect("claimed");
+        let admitted = accounts.admit("dee", Some(&device("device-key-1234567890"))).await.expect("admitted");
+        accounts.claim("dee", admitted.claim.expect("a claim")).await.expect("claimed");
         accounts.register("eve", "Eve", "plain password 1".into()).await.expect("registered")
     });
     drop(runtime);

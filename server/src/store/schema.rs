@@ -51,6 +51,7 @@ fn pragmas(conn: &Connection) -> rusqlite::Result<()> {
 
 /// Opens (creating and migrating if needed) the connection the writer thread owns.
 pub(crate) fn open_writer(path: &Path, now_ms: i64) -> rusqlite::Result<Connection> {
+    crate::private_file::create_private(path);
     let mut conn = Connection::open(path)?;
     pragmas(&conn)?;
     // Checkpoints run on their own thread ([`super::checkpoint`]), keeping their fsync off the ack path.
