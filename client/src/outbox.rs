@@ -118,6 +118,18 @@ fn row_to_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<PendingMessage> {
     Ok(PendingMessage { client_id: row.get(0)?, room: row.get(1)?, text: row.get(2)? })
 }
 
+/// Creates the outbox file with mode 0600 (on Unix) before SQLite opens it; its WAL inherits the mode. Messages
+/// waiting to be sent are nobody else's business on a shared computer.
+fn create_private(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let _ = std::fs::OpenOptions::new().write(true).create(true).truncate(false).mode(0o600).open(path);
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,16 +185,4 @@ mod tests {
         bob.push(&message(1)).expect("push");
         assert_eq!(bob.all().expect("read"), [message(1)]);
     }
-}
-
-/// Creates the outbox file with mode 0600 (on Unix) before SQLite opens it; its WAL inherits the mode. Messages
-/// waiting to be sent are nobody else's business on a shared computer.
-fn create_private(path: &Path) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        let _ = std::fs::OpenOptions::new().write(true).create(true).truncate(false).mode(0o600).open(path);
-    }
-    #[cfg(not(unix))]
-    let _ = path;
 }
