@@ -5,6 +5,7 @@ mod util;
 
 mod chat;
 mod errors;
+mod fuzz_connection;
 mod history;
 mod interop;
 mod lifecycle;
