@@ -10,6 +10,7 @@ mod chat;
 mod corpus;
 mod crash;
 mod errors;
+mod fuzz_connection;
 mod history;
 mod interop;
 mod lifecycle;
