@@ -64,12 +64,16 @@ impl Hosted {
         let local_url = format!("ws://127.0.0.1:{port}/ws");
         let (urls, fingerprint) = match (lan, server.tls_fingerprint()) {
             (true, Some(fingerprint)) => {
-                (join_links(&lan_addresses(), port, fingerprint), Some(parlor_server::grouped_fingerprint(fingerprint)))
+                let mut addresses = lan_addresses();
+                if addresses.is_empty() {
+                    // No network: at least this computer can still join, by the same kind of link.
+                    addresses.push(Ipv4Addr::LOCALHOST);
+                }
+                (join_links(&addresses, port, fingerprint), Some(parlor_server::grouped_fingerprint(fingerprint)))
             }
             (true, None) => return Err(AppError::HostFailed("the server started without TLS".into())),
             (false, _) => (vec![local_url.clone()], None),
         };
-        let urls = if urls.is_empty() { vec![local_url.clone()] } else { urls };
         tracing::info!(port, lan, fingerprint = fingerprint.as_deref().unwrap_or("none"), "hosting");
         Ok(Self { server, info: HostInfo { port, lan, urls, local_url, fingerprint } })
     }
@@ -91,8 +95,8 @@ fn join_links(addresses: &[Ipv4Addr], port: u16, fingerprint: &str) -> Vec<Strin
     addresses.iter().map(|ip| format!("wss://{ip}:{port}/ws#sha256={fingerprint}")).collect()
 }
 
-/// Every non-loopback, non-link-local IPv4 address of this machine (what classmates can reach), sorted. Empty
-/// without a network: then only this computer can join.
+/// Every non-loopback, non-link-local IPv4 address of this machine (what classmates can reach), sorted; empty
+/// without a network.
 fn lan_addresses() -> Vec<Ipv4Addr> {
     let interfaces = match if_addrs::get_if_addrs() {
         Ok(interfaces) => interfaces,
@@ -142,7 +146,8 @@ mod tests {
         let grouped = info.fingerprint.clone().expect("a fingerprint with TLS");
         assert_eq!(grouped.split(' ').count(), 16, "{grouped}");
         let hex = grouped.replace(' ', "");
-        assert!(info.urls.iter().all(|url| url.ends_with(&format!("/ws#sha256={hex}")) || url == &info.local_url));
+        assert!(!info.urls.is_empty());
+        assert!(info.urls.iter().all(|url| url.starts_with("wss://") && url.ends_with(&format!("/ws#sha256={hex}"))));
         assert!(info.local_url.starts_with("ws://127.0.0.1:"), "the app joins its own server over loopback");
         lan.stop().await;
     }

@@ -108,10 +108,16 @@ export function setupAccount(app) {
   trustAccept.addEventListener('click', async () => {
     trustAccept.disabled = true;
     show(trustError, false);
+    // The shell starts a new connection, which knows none of the rooms: the UI starts over as for a new connect
+    // (reopening the saved conversations), before the new connection's first event can arrive.
+    const untrusted = app.state.conn;
+    app.restartSession();
     let result;
     try {
       result = await bridge.trustCertificate({ fingerprint: shownFingerprint });
     } catch (err) {
+      app.state.conn = untrusted;
+      app.render();
       trustAccept.disabled = false;
       setText(trustError, sentence(err.message));
       show(trustError, true);

@@ -152,6 +152,13 @@ app.note = (text) => {
   app.render();
 };
 
+/** Starts the current connection's UI state over (the shell is replacing the connection with a new one). */
+app.restartSession = () => {
+  const session = app.state.session;
+  if (!session) return;
+  app.beginSession(session.url, session.nick, app.screen === 'chat' ? 'chat' : 'form');
+};
+
 /**
  * The user trusted the server's new certificate and the shell is connecting again (`{ url, nick }`: the address
  * without the old link's fingerprint, which named the old certificate).
