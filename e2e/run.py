@@ -5,6 +5,9 @@ Secret Service) and the dunst notification daemon. Each test starts the real app
 directories, talks to a real `parlor-server` on a loopback port, and checks what a person would see, what the
 notification daemon received, and what the keyring holds. Screenshots of the display go to the artifacts directory.
 
+Secrets seen during the run (passwords, session tokens read back from the keyring, the device key) are collected,
+and the last test checks that none of them reached a log or any file the app or the servers wrote.
+
 The last line is libtest-style (`test result: ok. N passed; M failed; ...`) so `cargo xtask test` counts it.
 """
 
@@ -12,11 +15,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import re
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -30,7 +35,12 @@ from websockets.sync.client import connect as ws_connect
 from webdriver import ENTER, Driver, WebDriverError
 
 PASSWORD = "e2e-server-password-7Qm"
+ACCOUNT_PASSWORD = "e2e-account-pass-4Kd9"
 SERVICE = "org.parlor.Parlor"
+
+# Strings inserted into the page, and sent as chat text, that would run script if the page let them.
+SCRIPT_PAYLOAD = '<script>window.__pwned = "chat script"</script>'
+HANDLER_PAYLOAD = '<img src="x-missing.png" onerror="window.__pwned = \'chat handler\'">'
 
 
 def free_port() -> int:
@@ -40,22 +50,28 @@ def free_port() -> int:
 
 
 class Server:
-    """A real parlor-server on a loopback port, protected by PASSWORD."""
+    """A real parlor-server on a loopback port, protected by PASSWORD; with `--tls` it also speaks TLS, and `link` is
+    its join link (`wss://…/ws#sha256=…`)."""
 
-    def __init__(self, binary: str, workdir: Path, artifacts: Path, extra_args: tuple[str, ...] = ()) -> None:
-        self.log = open(artifacts / "server.log", "w")
+    def __init__(self, binary: str, workdir: Path, artifacts: Path, extra_args: tuple[str, ...] = (),
+                 name: str = "server", bind: str = "127.0.0.1:0", restart: bool = False) -> None:
+        self.data_dir = workdir / name
+        # A restart appends to the same log, so the log check sees both runs.
+        self.log = open(artifacts / f"{name}.log", "a" if restart else "w")
         env = dict(os.environ, PARLOR_PASSWORD=PASSWORD)
         self.process = subprocess.Popen(
-            [binary, "--bind", "127.0.0.1:0", "--data-dir", str(workdir / "server"), "--log-level", "info",
-             *extra_args],
+            [binary, "--bind", bind, "--data-dir", str(self.data_dir), "--log-level", "info", *extra_args],
             stdout=subprocess.PIPE, stderr=self.log, text=True, env=env,
         )
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
-        match = re.search(r"ws://[0-9.:]+/ws", line)
+        match = re.search(r"(wss?)://([0-9.]+):(\d+)/ws(?:#sha256=([0-9a-f]{64}))?", line)
         if not match:
             raise RuntimeError(f"the server did not say where it listens: {line!r}")
-        self.url = match.group(0)
+        self.port = int(match.group(3))
+        self.url = f"ws://{match.group(2)}:{self.port}/ws"
+        self.link = match.group(0)
+        self.fingerprint = match.group(4)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -63,12 +79,30 @@ class Server:
         self.log.close()
 
 
-class PyClient:
-    """A second participant: Python's websockets library speaking docs/PROTOCOL.md."""
+def pinned_tls_socket(host: str, port: int, pin: str) -> ssl.SSLSocket:
+    """A TLS connection that trusts exactly the certificate whose SHA-256 fingerprint is `pin` (a join link's), as
+    the app does: no certificate authority vouches for a classroom server's self-signed certificate, the link does.
+    The CA check is off because the fingerprint comparison below replaces it, before a byte of the protocol is sent."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    raw = socket.create_connection((host, port), timeout=10)
+    tls = context.wrap_socket(raw, server_hostname=host)
+    certificate = tls.getpeercert(binary_form=True)
+    presented = hashlib.sha256(certificate or b"").hexdigest()
+    if presented != pin:
+        tls.close()
+        raise ssl.SSLError(f"the server presented certificate {presented}, not the pinned {pin}")
+    return tls
 
-    def __init__(self, url: str, nick: str, password: str | None = None) -> None:
+
+class PyClient:
+    """A second participant: Python's websockets library speaking docs/PROTOCOL.md. With `sock`, over that already
+    open (e.g. pinned TLS) connection."""
+
+    def __init__(self, url: str, nick: str, password: str | None = None, sock: socket.socket | None = None) -> None:
         self._stack = contextlib.ExitStack()
-        self.ws = self._stack.enter_context(ws_connect(url, open_timeout=10))
+        self.ws = self._stack.enter_context(ws_connect(url, open_timeout=10, sock=sock))
         hello: dict[str, Any] = {"type": "hello", "protocol": 1, "nick": nick, "client": "e2e-python"}
         if password:
             hello["password"] = password
@@ -229,11 +263,39 @@ def notifications() -> list[dict[str, str]]:
 
 
 def keyring_lookup(url: str, nick: str) -> str:
+    """The server password the app keeps for a profile."""
+    return keyring_entry(f"{nick}@{url}")
+
+
+def keyring_entry(account: str) -> str:
+    """What the app keeps in the Secret Service under `account` ("" when nothing)."""
     result = subprocess.run(
-        ["secret-tool", "lookup", "service", SERVICE, "username", f"{nick}@{url}"],
+        ["secret-tool", "lookup", "service", SERVICE, "username", account],
         capture_output=True, text=True, timeout=20,
     )
     return result.stdout.strip()
+
+
+def hello_refusal(url: str, nick: str, auth: dict[str, str]) -> str:
+    """The error code the server answers a `hello` with (or "" when it welcomes it)."""
+    with ws_connect(url, open_timeout=10) as ws:
+        ws.send(json.dumps({"type": "hello", "protocol": 1, "nick": nick, "password": PASSWORD, "auth": auth}))
+        reply = json.loads(ws.recv(timeout=10))
+    return reply.get("code", "") if reply.get("type") == "error" else ""
+
+
+def dom_text(d: Driver, css: str) -> str:
+    return d.execute("return document.querySelector(arguments[0])?.textContent.trim() ?? ''", css)
+
+
+def notice_shown(d: Driver, pattern: str) -> bool:
+    script = """return [...document.querySelectorAll('#messages li.notice')]
+                  .some(li => new RegExp(arguments[0]).test(li.textContent));"""
+    return bool(d.execute(script, pattern))
+
+
+def grouped(fingerprint: str) -> str:
+    return " ".join(fingerprint[i:i + 4] for i in range(0, len(fingerprint), 4))
 
 
 class Suite:
@@ -244,6 +306,8 @@ class Suite:
         self.py = PyClient(self.server.url, "py", PASSWORD)
         self.py.join("lobby")
         self.app: App | None = None
+        # Every secret the run handles, for the last test to look for where it must not be.
+        self.secrets: dict[str, str] = {"server password": PASSWORD, "account password": ACCOUNT_PASSWORD}
 
     def close(self) -> None:
         if self.app:
@@ -280,6 +344,11 @@ class Suite:
 
         self.py.say("lobby", "hello from python")
         d.wait("python's message in the app", lambda: message_shown(d, "hello from python", "py"))
+        # The app sent this device's key, so the server keeps "ana" for this device; the key is in the keyring.
+        d.wait("the identity line", lambda: dom_text(d, "#me-identity") == "Kept by this device")
+        device_key = keyring_entry("device")
+        assert re.fullmatch(r"[0-9a-f]{64}", device_key), "a 64-digit device key in the Secret Service"
+        self.secrets["device key"] = device_key
         screenshot(self.args, "app-chat")
 
     def test_a_direct_message_raises_a_desktop_notification(self) -> None:
@@ -297,6 +366,43 @@ class Suite:
 
         d.wait("the notification in dunst's history", arrived, timeout=20)
         assert any(n.get("appname") == "Parlor" for n in received), received
+
+    def test_the_content_security_policy_blocks_injected_script(self) -> None:
+        d = self.app.driver if self.app else self.open_app("student", "chat")
+        # What a bug that put text into the page as HTML would do: a script element, an inline event handler, markup
+        # parsed by innerHTML. Without the CSP each of these runs; with it none may, and each is reported.
+        d.execute("""
+          window.__pwned = undefined;
+          window.__violations = [];
+          window.__imageFailed = false;
+          document.addEventListener('securitypolicyviolation',
+            (e) => window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+          const script = document.createElement('script');
+          script.textContent = 'window.__pwned = "script element"';
+          document.body.append(script);
+          const image = document.createElement('img');
+          image.addEventListener('error', () => { window.__imageFailed = true; });
+          image.setAttribute('onerror', 'window.__pwned = "inline handler"');
+          image.setAttribute('src', 'x-missing.png');
+          document.body.append(image);
+          const holder = document.createElement('div');
+          holder.innerHTML = '<img src="y-missing.png" onerror="window.__pwned = \\'innerHTML\\'">';
+          document.body.append(holder);""")
+        violations = d.wait("securitypolicyviolation events for the script and the handlers",
+                            lambda: (v := d.execute("return window.__violations")) and len(v) >= 2 and v)
+        d.wait("the image to fail, so its inline handler had its chance",
+               lambda: d.execute("return window.__imageFailed"))
+        time.sleep(0.3)
+        assert d.execute("return window.__pwned === undefined"), f"injected code ran: {d.execute('return window.__pwned')}"
+        assert any("script-src" in v for v in violations), violations
+
+        # The same payloads as chat messages from someone else: shown as text, never run.
+        for payload in (SCRIPT_PAYLOAD, HANDLER_PAYLOAD):
+            self.py.say("lobby", payload)
+            d.wait(f"{payload!r} shown as text", lambda p=payload: message_shown(d, p, "py"))
+        assert d.execute("return document.querySelectorAll('#messages script, #messages img').length === 0")
+        time.sleep(0.3)
+        assert d.execute("return window.__pwned === undefined"), f"a message ran: {d.execute('return window.__pwned')}"
 
     def app_wait_dm(self, d: Driver) -> None:
         d.wait("the DM conversation in the sidebar",
@@ -323,14 +429,25 @@ class Suite:
         d.wait_visible("#host-dialog")
         d.click("#host-lan-btn")
         d.wait_visible("#host-panel", timeout=30)
-        urls = d.wait("the addresses to share", lambda: d.execute(
+        links = d.wait("the join links to share", lambda: d.execute(
             "return [...document.querySelectorAll('#host-urls li')].map(li => li.textContent.trim())"))
-        ports = {int(m.group(1)) for url in urls if (m := re.search(r":(\d+)/ws$", url))}
-        assert len(ports) == 1, f"one port in every address: {urls}"
-        port = ports.pop()
+        parsed = [re.fullmatch(r"wss://[0-9.]+:(\d+)/ws#sha256=([0-9a-f]{64})", link) for link in links]
+        assert all(parsed), f"every join link is wss:// with a fingerprint: {links}"
+        assert len({(m.group(1), m.group(2)) for m in parsed}) == 1, f"one port and one certificate: {links}"
+        port, pin = int(parsed[0].group(1)), parsed[0].group(2)
+        assert dom_text(d, "#host-fingerprint") == grouped(pin), "the fingerprint to read aloud is the link's"
         d.wait_visible("#chat-screen", timeout=30)
-        # Another participant joins over loopback (this test sends nothing to other addresses).
-        student = PyClient(f"ws://127.0.0.1:{port}/ws", "student")
+        # Another participant joins over TLS, checking the certificate against the link's fingerprint. It dials
+        # loopback: this test sends nothing to other addresses, and TLS is served on every address alike.
+        try:
+            pinned_tls_socket("127.0.0.1", port, "0" * 64).close()
+        except ssl.SSLError:
+            pass
+        else:
+            raise AssertionError("a certificate other than the pinned one was accepted")
+        tls = pinned_tls_socket("127.0.0.1", port, pin)
+        # ws:// because the socket is already TLS: websockets must not wrap it a second time.
+        student = PyClient(f"ws://127.0.0.1:{port}/ws", "student", sock=tls)
         try:
             student.join("lobby")
             student.say("lobby", "hi teacher")
@@ -343,12 +460,126 @@ class Suite:
             student.close()
         d.click("#host-stop-btn")
 
-    def test_no_secret_in_the_logs(self) -> None:
+    def connect_form(self, d: Driver, url: str, nick: str, account_password: str = "", remember: bool = True) -> None:
+        d.wait_visible("#connect-screen")
+        for field, value in (("#server-url", url), ("#nick", nick), ("#password", PASSWORD),
+                             ("#account-password", account_password)):
+            d.clear(field)
+            if value:
+                d.type(field, value)
+        if bool(d.execute("return document.querySelector('#remember').checked")) != remember:
+            d.click("#remember")
+        d.click("#connect-btn")
+
+    def test_an_account_registers_signs_in_with_a_token_and_logs_out_everywhere(self) -> None:
+        url, token_account = self.server.url, f"session:bea@{self.server.url}"
+        d = self.open_app("member", "account")
+        self.connect_form(d, url, "bea")
+        d.wait_visible("#chat-screen", timeout=30)
+        d.wait("bea kept by this device", lambda: dom_text(d, "#me-identity") == "Kept by this device")
+
+        # Register: the password twice, then the server's token goes to the keyring, not to the page.
+        d.click("#register-btn")
+        d.wait_visible("#register-dialog")
+        d.type("#register-password", ACCOUNT_PASSWORD)
+        d.type("#register-password2", ACCOUNT_PASSWORD)
+        d.click("#register-submit-btn")
+        d.wait("bea registered", lambda: dom_text(d, "#me-identity") == "Registered account")
+        assert not d.execute("return document.querySelector('#register-dialog').open"), "the dialog closed"
+        registered = d.wait("the registration's token in the keyring", lambda: keyring_entry(token_account))
+        self.secrets["token from registering"] = registered
+
+        # Sign in with the password on a new connection: a new token replaces the stored one.
+        d.click("#disconnect-btn")
+        self.connect_form(d, url, "bea", account_password=ACCOUNT_PASSWORD)
+        d.wait_visible("#chat-screen", timeout=30)
+        d.wait("bea signed in", lambda: dom_text(d, "#me-identity") == "Registered account")
+        signed_in = d.wait("the sign-in's token in the keyring",
+                           lambda: (t := keyring_entry(token_account)) != registered and t)
+        self.secrets["token from signing in"] = signed_in
+        assert dom_text(d, "#account-password") == "" and not d.execute(
+            "return document.querySelector('#account-password').value"), "the typed password left the page"
+
+        # A restart signs in with the stored token alone: nothing typed, no password stored anywhere.
+        d = self.open_app("member", "account-restart")
+        d.wait_visible("#chat-screen", timeout=30)
+        d.wait("bea signed in by token", lambda: dom_text(d, "#me-identity") == "Registered account")
+        assert keyring_entry(token_account) == signed_in, "a token sign-in keeps its token"
+        for secret in (registered, signed_in, ACCOUNT_PASSWORD):
+            assert not d.execute("""const s = arguments[0];
+              return document.documentElement.outerHTML.includes(s) ||
+                Object.keys(localStorage).some(k => k.includes(s) || localStorage.getItem(k).includes(s));""",
+                                 secret), "a secret reached the page"
+
+        # Log out everywhere: every token is revoked and the stored one deleted.
+        d.wait_visible("#logout-everywhere-btn")
+        d.click("#logout-everywhere-btn")
+        d.wait("the logout notice", lambda: notice_shown(d, "Logged out everywhere \\(2 sign-ins ended\\)"))
+        d.wait("the token gone from the keyring", lambda: keyring_entry(token_account) == "")
+        assert hello_refusal(url, "bea", {"token": signed_in}) == "wrong_credentials", "the token is revoked"
+
+        # Without the password the server refuses, and the form says which field to fill in.
+        d.click("#disconnect-btn")
+        self.connect_form(d, url, "bea")
+        d.wait("the refusal on the connect screen",
+               lambda: "sign in with its password" in dom_text(d, "#connect-error"))
+        assert "Password for my nickname" in dom_text(d, "#connect-error")
+        assert d.execute("return document.activeElement.id") == "account-password"
+        screenshot(self.args, "app-sign-in-required")
+
+    def test_a_changed_certificate_is_refused_until_the_user_trusts_it(self) -> None:
+        server = Server(self.args.server, self.work, self.args.artifacts, ("--tls",), name="tls-server")
+        try:
+            d = self.open_app("traveller", "certificate")
+            self.connect_form(d, server.link, "cy", remember=False)
+            d.wait_visible("#chat-screen", timeout=30)
+            first = server.fingerprint
+            # The host deletes the certificate and restarts: a new one, on the same address.
+            server.stop()
+            shutil.rmtree(server.data_dir / "tls")
+            server = Server(self.args.server, self.work, self.args.artifacts, ("--tls",), name="tls-server",
+                            bind=f"127.0.0.1:{server.port}", restart=True)
+            assert server.fingerprint != first
+            d.wait_visible("#trust-dialog", timeout=30)
+            assert dom_text(d, "#trust-expected") == grouped(first)
+            assert dom_text(d, "#trust-presented") == grouped(server.fingerprint)
+            assert "different certificate" in dom_text(d, "#trust-reason")
+            screenshot(self.args, "app-certificate-changed")
+            # Refused until now: the app did not go online with the new certificate by itself.
+            assert d.execute("return document.querySelector('#banner').textContent.includes('certificate changed')")
+            d.click("#trust-accept-btn")
+            d.wait("the dialog to close", lambda: not d.execute("return document.querySelector('#trust-dialog').open"))
+            other = PyClient(server.url, "dee", PASSWORD)
+            try:
+                other.join("lobby")
+                other.say("lobby", "trusted again")
+                d.wait("a message over the newly trusted connection", lambda: message_shown(d, "trusted again", "dee"))
+            finally:
+                other.close()
+            known = json.loads((self.work / "traveller" / "data" / "org.parlor.Parlor" / "outbox" /
+                                "known-servers.json").read_text())
+            assert known == {f"127.0.0.1:{server.port}": server.fingerprint}, known
+        finally:
+            server.stop()
+
+    def test_no_secret_in_the_logs_or_files(self) -> None:
         if self.app:
             self.app.quit()
             self.app = None
-        for log in self.args.artifacts.glob("*.log"):
-            assert PASSWORD not in log.read_text(errors="replace"), f"the password appears in {log.name}"
+        assert {"device key", "token from registering", "token from signing in"} <= set(self.secrets), self.secrets.keys()
+        logs = list(self.args.artifacts.glob("*.log"))
+        assert any(log.name.startswith("app-") for log in logs) and any(log.name == "server.log" for log in logs)
+        for log in logs:
+            text = log.read_text(errors="replace")
+            for name, secret in self.secrets.items():
+                assert secret not in text, f"the {name} appears in {log.name}"
+        # Every file the app wrote (config, data, caches, WebKit's storage) and the servers' data directories.
+        files = [path for path in self.work.rglob("*") if path.is_file()]
+        assert any(path.name == "profiles.json" for path in files), "the app's files are among those searched"
+        for path in files:
+            data = path.read_bytes()
+            for name, secret in self.secrets.items():
+                assert secret.encode() not in data, f"the {name} appears in {path.relative_to(self.work)}"
 
 
 def main() -> int:
@@ -358,12 +589,15 @@ def main() -> int:
     parser.add_argument("--driver", default="tauri-driver")
     parser.add_argument("--native", default="/usr/bin/WebKitWebDriver")
     parser.add_argument("--artifacts", type=Path, default=Path("artifacts"))
+    parser.add_argument("--only", default="", help="run only the tests whose name contains this (for debugging)")
     args = parser.parse_args()
     args.artifacts.mkdir(parents=True, exist_ok=True)
 
     suite = Suite(args)
     tests = [getattr(suite, name) for name in dir(Suite) if name.startswith("test_")]
     tests.sort(key=lambda t: t.__code__.co_firstlineno)
+    filtered = len([t for t in tests if args.only not in t.__name__])
+    tests = [t for t in tests if args.only in t.__name__]
     passed = failed = 0
     try:
         for test in tests:
@@ -381,7 +615,7 @@ def main() -> int:
     finally:
         suite.close()
     status = "ok" if failed == 0 else "FAILED"
-    print(f"test result: {status}. {passed} passed; {failed} failed; 0 ignored; 0 measured; 0 filtered out")
+    print(f"test result: {status}. {passed} passed; {failed} failed; 0 ignored; 0 measured; {filtered} filtered out")
     return 0 if failed == 0 else 1
 
 

@@ -6,6 +6,7 @@ a script. WebKitWebDriver's screenshot endpoint hangs, so screenshots are taken 
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.error
@@ -35,14 +36,23 @@ class Driver:
 
     def _call(self, method: str, path: str, body: Any = None, timeout: float = 30.0) -> Any:
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url + path, data=data, method=method)
-        request.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                payload = json.loads(response.read() or b"{}")
-        except urllib.error.HTTPError as err:
-            detail = err.read().decode(errors="replace")
-            raise WebDriverError(f"{method} {path}: {err.code} {detail}") from None
+        for attempt in (1, 2):
+            request = urllib.request.Request(self.url + path, data=data, method=method)
+            request.add_header("Content-Type", "application/json")
+            try:
+                with urllib.request.urlopen(request, timeout=timeout) as response:
+                    payload = json.loads(response.read() or b"{}")
+                break
+            except urllib.error.HTTPError as err:
+                detail = err.read().decode(errors="replace")
+                raise WebDriverError(f"{method} {path}: {err.code} {detail}") from None
+            except (http.client.RemoteDisconnected, ConnectionResetError):
+                # tauri-driver forwards each command over a kept-alive connection to WebKitWebDriver, which closes
+                # idle ones; after a pause (the test waiting on the keyring or a server) the forward can hit a
+                # closed connection, and tauri-driver then drops ours without an answer ("SendRequest" in its
+                # log): the command never reached the driver, so sending it once more is safe.
+                if attempt == 2:
+                    raise
         return payload.get("value", payload) if path != "/session" else payload
 
     def _session(self, method: str, path: str, body: Any = None) -> Any:
