@@ -140,9 +140,12 @@ pub async fn connect<R: Runtime>(
             None => stored_token(&state, &address.url, &nick).await,
         }
     } else {
-        // Not remembered: this computer keeps no sign-in for the profile.
-        if let Err(err) = secrets.forget_session_token(&address.url, &nick).await {
-            tracing::warn!(%err, "cannot remove the stored session token");
+        // No longer remembered: this computer keeps no sign-in for the profile. (Only a remembered profile can have
+        // one, so other connections, such as to a hosted server, do not touch the keyring for it.)
+        if state.profiles.is_remembered(&address.url, &nick).unwrap_or(true) {
+            if let Err(err) = secrets.forget_session_token(&address.url, &nick).await {
+                tracing::warn!(%err, "cannot remove the stored session token");
+            }
         }
         None
     };

@@ -61,6 +61,11 @@ impl Profiles {
         Ok(self.list()?.into_iter().find(|p| p.remember))
     }
 
+    /// Whether `url` and `nick` is a profile marked "remember me" (so the keyring may hold its secrets).
+    pub fn is_remembered(&self, url: &str, nick: &str) -> Result<bool, AppError> {
+        Ok(self.list()?.iter().any(|p| p.url == url && p.nick == nick && p.remember))
+    }
+
     /// Records a connection: the profile moves to the top of the list.
     pub fn touch(&self, url: &str, nick: &str, remember: bool) -> Result<(), AppError> {
         let mut profiles = self.list()?;
@@ -105,6 +110,8 @@ mod tests {
         let urls: Vec<String> = profiles.list().expect("list").into_iter().map(|p| p.url).collect();
         assert_eq!(urls, ["ws://a:7878/ws", "ws://b:7878/ws"]);
         assert_eq!(profiles.remembered().expect("read").map(|p| p.url).as_deref(), Some("ws://b:7878/ws"));
+        assert!(profiles.is_remembered("ws://b:7878/ws", "ana").expect("read"));
+        assert!(!profiles.is_remembered("ws://a:7878/ws", "ana").expect("read"));
         profiles.forget("ws://b:7878/ws", "ana").expect("forget");
         assert_eq!(profiles.remembered().expect("read"), None);
     }

@@ -5,7 +5,7 @@
 // tokens stay in the shell (and the OS keyring); no event brings one here.
 
 import { sentence } from './connect.js';
-import { setText, show } from './view/dom.js';
+import { setText, show, openModal, closeModal } from './view/dom.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -20,18 +20,6 @@ export function passwordProblem(password, again) {
   }
   if (password !== again) return 'The two passwords are not the same. Type the same password twice.';
   return '';
-}
-
-function openModal(dialog) {
-  if (dialog.open) return;
-  if (typeof dialog.showModal === 'function') dialog.showModal();
-  else dialog.setAttribute('open', '');
-}
-
-function closeModal(dialog) {
-  if (!dialog.open) return;
-  if (typeof dialog.close === 'function') dialog.close();
-  else dialog.removeAttribute('open');
 }
 
 export function setupAccount(app) {

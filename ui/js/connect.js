@@ -2,7 +2,7 @@
 
 import * as store from './store.js';
 import { renderRecent, renderHostPanel } from './view/chrome.js';
-import { setText, show } from './view/dom.js';
+import { setText, show, openModal, closeModal } from './view/dom.js';
 
 const $ = (id) => document.getElementById(id);
 const noop = () => {};
@@ -170,15 +170,11 @@ export function setupConnect(app) {
     show(hostError, false);
     hostLocal.disabled = false;
     hostLan.disabled = false;
-    if (typeof dialog.showModal === 'function') dialog.showModal();
-    else dialog.setAttribute('open', '');
+    openModal(dialog);
     hostLocal.focus();
   }
 
-  function closeDialog() {
-    if (typeof dialog.close === 'function') dialog.close();
-    else dialog.removeAttribute('open');
-  }
+  const closeDialog = () => closeModal(dialog);
 
   async function startHosting(lan) {
     hostLocal.disabled = true;

@@ -122,3 +122,17 @@ export function initial(nick) {
   const first = [...String(nick)][0] || '?';
   return first.toUpperCase();
 }
+
+/** Opens a `<dialog>` as a modal (or, where `showModal` is missing, just shows it). */
+export function openModal(dialog) {
+  if (dialog.open || dialog.hasAttribute('open')) return;
+  if (typeof dialog.showModal === 'function') dialog.showModal();
+  else dialog.setAttribute('open', '');
+}
+
+/** Closes a `<dialog>` opened with `openModal`. */
+export function closeModal(dialog) {
+  if (!dialog.open && !dialog.hasAttribute('open')) return;
+  if (typeof dialog.close === 'function') dialog.close();
+  else dialog.removeAttribute('open');
+}
