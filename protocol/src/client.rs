@@ -188,6 +188,10 @@ pub fn decode_with_depth(text: &str, max_depth: usize) -> Result<ClientMessage, 
     if err.is_syntax() || err.is_eof() {
         return Err(DecodeError { code: ErrorCode::BadJson, detail: format!("not valid JSON: {err}") });
     }
+    // A wrong field stops the typed parse before it sees that the rest of the text is not JSON at all.
+    if let Err(err) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
+        return Err(DecodeError { code: ErrorCode::BadJson, detail: format!("not valid JSON: {err}") });
+    }
     let kind = serde_json::from_str::<TypeProbe>(text).ok().and_then(|p| p.kind);
     Err(match kind {
         Some(kind) if CLIENT_TYPES.contains(&kind.as_str()) => {
@@ -260,6 +264,8 @@ mod tests {
         assert_eq!(code("[1,"), Some(ErrorCode::BadJson));
         assert_eq!(code(r#"{"type":"send","room":"lobby"}"#), Some(ErrorCode::BadMessage));
         assert_eq!(code(r#"{"type":"join","room":5}"#), Some(ErrorCode::BadMessage));
+        assert_eq!(code(r#"{"type":"leave","room":5} x"#), Some(ErrorCode::BadJson));
+        assert_eq!(code(r#"{"type":0"#), Some(ErrorCode::BadJson));
         let deep = format!(r#"{{"type":"send","room":"lobby","text":"x","client_id":"c","extra":{}}}"#, "[".repeat(17));
         assert_eq!(code(&deep), Some(ErrorCode::TooDeep));
         assert_eq!(code(&"[".repeat(1_000_000)), Some(ErrorCode::TooDeep));

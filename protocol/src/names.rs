@@ -48,7 +48,10 @@ fn check(name: &str, max: usize, extra: &'static [char], allowed: &'static str) 
     if name.chars().count() > max {
         return Err(NameError::TooLong { max });
     }
-    match name.chars().find(|c| !(c.is_alphanumeric() || extra.contains(c))) {
+    // A letter whose lowercase is several characters (`İ` → `i̇`) would fold into a longer name holding a combining
+    // mark, which the rules themselves refuse: the folded name must stay a valid one.
+    let allowed_char = |c: &char| (c.is_alphanumeric() || extra.contains(c)) && c.to_lowercase().count() == 1;
+    match name.chars().find(|c| !allowed_char(c)) {
         Some(found) => Err(NameError::BadChar { found, allowed }),
         None => Ok(()),
     }

@@ -77,7 +77,9 @@ impl PeerHandle {
         }
         let len = frame.len();
         let queued = self.shared.queued_bytes.fetch_add(len, Ordering::Relaxed) + len;
-        if queued > self.shared.limit {
+        // One frame larger than the limit (a full history page of long messages can be) still goes to a reader
+        // that has nothing waiting: the limit is for readers that fall behind, and this one has not.
+        if queued > self.shared.limit && queued > len {
             self.shared.overflowed.store(true, Ordering::Relaxed);
             self.shared.overflow.notify_one();
             return false;

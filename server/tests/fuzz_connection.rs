@@ -378,7 +378,13 @@ fn request() -> impl Strategy<Value = ClientMessage> {
         prop::option::of(nasty_text(8)),
         prop::option::weighted(0.1, nasty_text(8)),
     )
-        .prop_map(|(protocol, nick, client, password)| ClientMessage::Hello { protocol, nick, client, password });
+        .prop_map(|(protocol, nick, client, password)| ClientMessage::Hello {
+            protocol,
+            nick,
+            client,
+            password: password.map(Into::into),
+            auth: None,
+        });
     let limit =
         prop_oneof![3 => Just(None), 1 => Just(Some(0)), 3 => (1u32..300).prop_map(Some), 1 => Just(Some(u32::MAX))];
     prop_oneof![
@@ -860,7 +866,8 @@ impl Actor {
 
     async fn prelude(&mut self, prelude: Prelude, nick: &str, limits: &ServerLimits) {
         if prelude.hello {
-            let hello = ClientMessage::Hello { protocol: 1, nick: nick.to_owned(), client: None, password: None };
+            let hello =
+                ClientMessage::Hello { protocol: 1, nick: nick.to_owned(), client: None, password: None, auth: None };
             self.act(Action::Request(hello), limits).await;
             if prelude.join_lobby {
                 self.act(Action::Request(ClientMessage::Join { room: "lobby".into(), after: None }), limits).await;
@@ -966,7 +973,13 @@ async fn raw_request(server: &RunningServer, http: &RawHttp, peer: u16) -> Resul
 async fn probe(server: &RunningServer, n: u64) -> Result<(), String> {
     let mut ws = connect(server, 1, 64 * 1024).await?;
     let nick = format!("probe{n}");
-    let hello = ClientMessage::Hello { protocol: 1, nick: nick.clone(), client: Some("fuzz".into()), password: None };
+    let hello = ClientMessage::Hello {
+        protocol: 1,
+        nick: nick.clone(),
+        client: Some("fuzz".into()),
+        password: None,
+        auth: None,
+    };
     let ping = ClientMessage::Ping { nonce: Some(format!("probe-{n}")) };
     for message in [&hello, &ping] {
         let json = serde_json::to_string(message).expect("a request encodes");
@@ -1183,6 +1196,7 @@ fn judge(
             | ServerEvent::Typing { room, .. }
             | ServerEvent::Topic { room, .. } => room_ok(room, "an event")?,
             ServerEvent::RoomCreated(info) => room_ok(&info.room, "room_created")?,
+            ServerEvent::Registered { .. } | ServerEvent::LoggedOut { .. } => {}
         }
     }
     if let Some(close) = log.close {
