@@ -63,25 +63,14 @@ pub fn for_ui(event: ClientEvent) -> (UiEvent, Option<Password>) {
 
 #[cfg(test)]
 mod tests {
-    use parlor_protocol::{IdentityKind, Limits, Secret, Welcome};
+    use parlor_protocol::{IdentityKind, Secret, Welcome};
 
     use super::*;
 
     const TOKEN: &str = "tok_4f9a0c2e7b1d";
 
     fn welcome(token: Option<&str>) -> ClientEvent {
-        let limits = Limits {
-            max_frame_bytes: 16384,
-            max_text_chars: 4000,
-            max_nick_chars: 32,
-            max_room_chars: 32,
-            max_topic_chars: 200,
-            rate_per_second: 10,
-            rate_burst: 20,
-            history_page_max: 200,
-            resume_max: 500,
-            typing_ttl_ms: 5000,
-        };
+        let limits = parlor_server::ServerLimits::default().to_wire();
         let welcome = Welcome {
             protocol: 1,
             server: "parlor-server/0.1.0".into(),

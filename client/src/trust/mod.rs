@@ -67,6 +67,8 @@ pub(crate) struct Trust {
     data_dir: PathBuf,
     host_port: String,
     pinned: Option<Fingerprint>,
+    /// What `known-servers.json` holds for this server: read once, updated by [`Trust::confirm`].
+    known: Mutex<Option<Fingerprint>>,
     presented: Mutex<Option<Fingerprint>>,
 }
 
@@ -76,13 +78,14 @@ impl Trust {
             data_dir: data_dir.to_owned(),
             host_port: host_port.to_owned(),
             pinned,
+            known: Mutex::new(known::KnownServers::load(data_dir).get(host_port)),
             presented: Mutex::new(None),
         })
     }
 
     /// What the next handshake must present: the join link's pin, else what this server showed before.
     pub(crate) fn expected(&self) -> Option<Fingerprint> {
-        self.pinned.clone().or_else(|| known::KnownServers::load(&self.data_dir).get(&self.host_port))
+        self.pinned.clone().or_else(|| self.known.lock().unwrap_or_else(PoisonError::into_inner).clone())
     }
 
     /// Records the certificate a handshake presented (called by the verifier).
@@ -102,13 +105,14 @@ impl Trust {
     /// After a successful TLS connection: remember the certificate, so the next connection expects it.
     pub(crate) fn confirm(&self) {
         let presented = self.presented.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        if let Some(presented) = presented {
-            let known = known::KnownServers::load(&self.data_dir);
-            if known.get(&self.host_port).as_ref() != Some(&presented) {
-                if let Err(err) = known.remember(&self.host_port, &presented) {
-                    tracing::warn!(%err, "could not remember the server's certificate");
-                }
-            }
+        let Some(presented) = presented else { return };
+        let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        if known.as_ref() == Some(&presented) {
+            return;
+        }
+        match known::KnownServers::load(&self.data_dir).remember(&self.host_port, &presented) {
+            Ok(()) => *known = Some(presented),
+            Err(err) => tracing::warn!(%err, "could not remember the server's certificate"),
         }
     }
 }
