@@ -165,6 +165,12 @@ impl Session {
                 let message = format!("this connection is already {:?}; open a new one to change", identity.nick);
                 return self.refuse(error(ErrorCode::AlreadyGreeted, message));
             }
+            (ClientMessage::Send { room, client_id, .. }, None) => {
+                // A refused send names itself so a client can keep it pending and resend after `hello`.
+                let mut refusal = error(ErrorCode::HelloRequired, "send hello first").in_room(room);
+                refusal.client_id = Some(client_id.clone());
+                return self.refuse(refusal);
+            }
             (_, None) => return self.refuse(error(ErrorCode::HelloRequired, "send hello first")),
             (_, Some(identity)) => identity.clone(),
         };

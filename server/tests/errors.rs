@@ -58,6 +58,10 @@ async fn requests_before_hello_are_refused() {
     let mut anon = Client::connect(&server.url()).await;
     anon.send(&ClientMessage::Join { room: "lobby".into(), after: None }).await;
     anon.expect_error(ErrorCode::HelloRequired).await;
+    // A refused send names itself, as every refused send does, so a client can keep it pending.
+    anon.send(&ClientMessage::Send { room: "lobby".into(), text: "early".into(), client_id: "h1".into() }).await;
+    let refusal = anon.expect_error(ErrorCode::HelloRequired).await;
+    assert_eq!((refusal.client_id.as_deref(), refusal.room.as_deref()), (Some("h1"), Some("lobby")));
     anon.assert_alive().await;
 }
 

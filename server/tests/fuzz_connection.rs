@@ -34,7 +34,7 @@ use parlor_protocol::{Ack, ClientMessage, CloseCode, ErrorCode, Joined, ServerEv
 use parlor_server::{Config, RunningServer, ServerLimits};
 use proptest::prelude::*;
 use proptest::sample::Index;
-use proptest::test_runner::{FileFailurePersistence, TestCaseError, TestRunner};
+use proptest::test_runner::{FileFailurePersistence, RngSeed, TestCaseError, TestRunner};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -96,17 +96,30 @@ impl Family {
     }
 }
 
+/// The seed of the short run inside `cargo test`: fixed, so a CI failure replays the same cases on any machine.
+/// A campaign (`PARLOR_FUZZ_CASES`) draws a fresh seed each time to explore; `PARLOR_FUZZ_SEED` picks one.
+const SHORT_RUN_SEED: u64 = 0x5061_726c_6f72;
+
 fn config(family: Family) -> ProptestConfig {
-    let cases = match std::env::var("PARLOR_FUZZ_CASES") {
-        Ok(value) => value.trim().parse().expect("PARLOR_FUZZ_CASES must be a whole number of cases"),
-        Err(_) => family.default_cases(),
+    let campaign = std::env::var("PARLOR_FUZZ_CASES").ok();
+    let cases = match &campaign {
+        Some(value) => value.trim().parse().expect("PARLOR_FUZZ_CASES must be a whole number of cases"),
+        None => family.default_cases(),
+    };
+    let rng_seed = match std::env::var("PARLOR_FUZZ_SEED") {
+        Ok(value) => RngSeed::Fixed(value.trim().parse().expect("PARLOR_FUZZ_SEED must be a whole number")),
+        Err(_) if campaign.is_some() => RngSeed::Random,
+        Err(_) => RngSeed::Fixed(SHORT_RUN_SEED),
     };
     ProptestConfig {
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
             "tests/proptest-regressions/fuzz_connection.txt",
         ))),
-        // Each shrinking step replays a whole case against the server; bound the search.
-        max_shrink_iters: 512,
+        rng_seed,
+        // Each shrinking step replays a whole case against the server, and a failing case can wait out `STUCK`
+        // several times: bound the search in steps and in time, so a failure is reported within minutes.
+        max_shrink_iters: 256,
+        max_shrink_time: 5 * 60 * 1000,
         ..ProptestConfig::with_cases(cases)
     }
 }
