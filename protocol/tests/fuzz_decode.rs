@@ -6,8 +6,7 @@
 //!   whitespace, truncation and garbage) and on mutations of the seed corpus in `tests/corpus/decode/`.
 //! - Every refusal carries one of the three decoding codes, and the code is the one `docs/PROTOCOL.md` §3 promises:
 //!   `bad_json` exactly when the text is not JSON, `unknown_type` for JSON that is not an object or whose `type` is
-//!   missing, not a string or unknown, and `bad_message` (or success) for a known `type`. The one known exception is
-//!   [`known_misclassification`], a bug this fuzzer found; [`invalid_json_after_a_bad_field_is_bad_json`] shows it.
+//!   missing, not a string or unknown, and `bad_message` (or success) for a known `type`.
 //! - What decodes is what the text said: re-encoding a decoded message and decoding it again gives it back, and
 //!   each field it holds equals the same field of the text.
 //! - Every valid [`ClientMessage`] survives `serde_json` encoding and decoding unchanged, with its `type` anywhere
@@ -83,27 +82,6 @@ impl<'de> Deserialize<'de> for Keys {
     }
 }
 
-/// KNOWN BUG, found by this fuzzer on 2026-11-22 (see `docs/FUZZING.md`): `decode` classifies by the first error of
-/// its typed parse. When that error is about a field's *value* (an unknown `type`, a wrongly typed field) it is met
-/// before the parser reaches the place where the text stops being JSON, so text that is not JSON at all, such as
-/// `{"type":"dance",` or `{"type":"leave","room":5} x`, is answered `unknown_type` ("expected a JSON object with a
-/// string type field") instead of `bad_json`. This predicate is exactly that mechanism; the properties tolerate it so
-/// that they keep looking for other failures, and [`invalid_json_after_a_bad_field_is_bad_json`] fails until the
-/// decoder is fixed. Remove it then.
-fn known_misclassification(text: &str) -> bool {
-    matches!(serde_json::from_str::<ClientMessage>(text), Err(err) if !(err.is_syntax() || err.is_eof()))
-}
-
-/// KNOWN BUG, found by this fuzzer on 2026-11-22 (see `docs/FUZZING.md`): [`fold`] is not closed under the naming
-/// rules. `'İ'` (U+0130) is a letter, but its lower case is `"i\u{307}"` and U+0307 (combining dot above) is not,
-/// so a room created as `İzmir` is listed by the server as `i̇zmir`, a name `join` then refuses with `invalid_room`;
-/// a nickname with `İ` is shown to DM partners as an `@` name they cannot reply to; and 17 or more `İ` fold to more
-/// than 32 characters. The properties tolerate it (only for names holding `İ`, so any other character with the same
-/// effect is still reported) and [`folded_names_are_valid_names`] fails until the rules or `fold` are fixed.
-fn known_fold_escape(name: &str) -> bool {
-    name.contains('\u{130}')
-}
-
 /// The `type` tag of a message, as on the wire.
 fn tag(message: &ClientMessage) -> &'static str {
     match message {
@@ -173,8 +151,8 @@ fn check_contract(text: &str) -> Result<Result<ClientMessage, DecodeError>, Test
     match json {
         Err(json_error) => {
             prop_assert!(result.is_err(), "decoded text that is not JSON");
-            if code != Some(ErrorCode::BadJson) && !beyond_limits(&json_error) {
-                prop_assert!(known_misclassification(text), "text that is not JSON answered {:?}", result);
+            if !beyond_limits(&json_error) {
+                prop_assert_eq!(code, Some(ErrorCode::BadJson), "text that is not JSON answered {:?}", result);
             }
         }
         Ok(Value::Object(object)) => {
@@ -212,9 +190,7 @@ fn check_names(text: &str) -> Result<(), TestCaseError> {
     }
     if let Ok(conversation) = conversation {
         let again = Conversation::parse(&conversation.display());
-        if !known_fold_escape(text) {
-            prop_assert_eq!(again, Ok(conversation), "the server's form of {:?} is not a valid name", text);
-        }
+        prop_assert_eq!(again, Ok(conversation), "the server's form of {:?} is not a valid name", text);
     }
     Ok(())
 }
@@ -973,15 +949,15 @@ fn corpus_entries_meet_the_contract() {
     }
 }
 
-/// KNOWN BUG (see [`known_misclassification`]): text that is not JSON must be `bad_json`, whatever the fields before
-/// the point where it stops being JSON. The minimal inputs the fuzzer found are `tests/corpus/decode/bug-*`. This
-/// test fails until `decode` checks the syntax before classifying a typed-parse error.
+/// Regression (found by this fuzzer, fixed): `decode` classified by the first error of its typed parse, so text that
+/// stops being JSON after a wrongly typed field (`{"type":"leave","room":5} x`) was answered `unknown_type`. The
+/// minimal inputs are `tests/corpus/decode/regression-*`; each must be `bad_json`.
 #[test]
 fn invalid_json_after_a_bad_field_is_bad_json() {
-    let bugs: Vec<(&String, &Vec<u8>)> = corpus().iter().filter(|(name, _)| name.starts_with("bug-")).collect();
-    assert!(!bugs.is_empty(), "the corpus keeps the inputs that showed the bug");
+    let found: Vec<(&String, &Vec<u8>)> = corpus().iter().filter(|(name, _)| name.starts_with("regression-")).collect();
+    assert!(!found.is_empty(), "the corpus keeps the inputs that showed the bug");
     let mut wrong = Vec::new();
-    for (name, bytes) in bugs {
+    for (name, bytes) in found {
         let text = String::from_utf8_lossy(bytes);
         assert!(serde_json::from_str::<Value>(&text).is_err(), "{name} is meant to be invalid JSON");
         match decode(&text) {
@@ -992,9 +968,9 @@ fn invalid_json_after_a_bad_field_is_bad_json() {
     assert!(wrong.is_empty(), "text that is not JSON was not answered bad_json:\n{}", wrong.join("\n"));
 }
 
-/// KNOWN BUG (see [`known_fold_escape`]): the name the server shows for a room or a DM partner (the folded name) must
-/// itself be a valid name, or a client cannot use what the server told it. The minimal inputs are
-/// `tests/corpus/names/bug-*`. This test fails until folding a valid name always gives a valid name.
+/// The name the server shows for a room or a DM partner (the folded name) is itself a valid name, or a client could
+/// not use what the server told it. Regression (found by this fuzzer, fixed): `İ` folded to `i` + U+0307, which is
+/// not a letter; `tests/corpus/names/regression-*` keep those inputs beside the ordinary names.
 #[test]
 fn folded_names_are_valid_names() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join("corpus").join("names");

@@ -72,15 +72,24 @@ impl Hub {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Puts a greeted connection online under `nick`.
-    pub(crate) fn register(&self, handle: PeerHandle, nick: &str, key: &str) -> Result<(), NickTaken> {
+    /// Puts a greeted connection online under `nick`, queueing its `welcome` (built from the room list) first.
+    /// Both happen under the hub's lock, so nothing another connection sends to this one (a DM `typing`) can
+    /// overtake the `welcome` that the protocol promises comes first.
+    pub(crate) fn register(
+        &self,
+        handle: PeerHandle,
+        nick: &str,
+        key: &str,
+        welcome: impl FnOnce(Vec<RoomInfo>) -> ServerEvent,
+    ) -> Result<(), NickTaken> {
         let mut state = self.lock();
         if state.nicks.contains_key(key) {
             return Err(NickTaken);
         }
+        handle.send_event(&welcome(state.room_infos()));
         state.nicks.insert(key.to_owned(), handle.id());
-        let peer = Peer { nick: nick.to_owned(), key: key.to_owned(), handle: handle.clone(), rooms: BTreeSet::new() };
-        state.peers.insert(handle.id(), peer);
+        let peer = Peer { nick: nick.to_owned(), key: key.to_owned(), handle, rooms: BTreeSet::new() };
+        state.peers.insert(peer.handle.id(), peer);
         Ok(())
     }
 
@@ -160,16 +169,7 @@ impl Hub {
 
     /// Every room with its member count, sorted by name.
     pub(crate) fn rooms(&self) -> Vec<RoomInfo> {
-        let state = self.lock();
-        state
-            .rooms
-            .iter()
-            .map(|(name, room)| RoomInfo {
-                room: name.clone(),
-                topic: room.topic.clone(),
-                members: u32::try_from(room.members.len()).unwrap_or(u32::MAX),
-            })
-            .collect()
+        self.lock().room_infos()
     }
 
     /// The sorted nicknames in a room, or `None` if there is no such room.
@@ -275,6 +275,17 @@ impl Hub {
 }
 
 impl State {
+    fn room_infos(&self) -> Vec<RoomInfo> {
+        self.rooms
+            .iter()
+            .map(|(name, room)| RoomInfo {
+                room: name.clone(),
+                topic: room.topic.clone(),
+                members: u32::try_from(room.members.len()).unwrap_or(u32::MAX),
+            })
+            .collect()
+    }
+
     fn nicks_of(&self, ids: &BTreeSet<PeerId>) -> Vec<String> {
         let mut nicks: Vec<String> = ids.iter().filter_map(|id| self.peers.get(id)).map(|p| p.nick.clone()).collect();
         nicks.sort();

@@ -12,15 +12,13 @@
 //!   connection gets `welcome` for `hello` and `pong` for `ping`, and `GET /health` answers 200.
 //! - Every text frame the server sent is a valid [`ServerEvent`], it sent no binary frame and nothing after its
 //!   close frame, and each connection's events are consistent with what that client did: at most one `welcome`,
-//!   for a nickname it asked for and with the configured limits; before it, only `error` and `pong` (and DM
-//!   `typing`, a known race); acks, refusals and pongs only for ids and nonces it sent; stored messages valid; lists
+//!   for a nickname it asked for and with the configured limits; before it, only `error` and `pong`; acks, refusals and pongs only for ids and nonces it sent; stored messages valid; lists
 //!   sorted; every room name one the server would accept; no `storage_failed`/`unavailable`; close codes that the
 //!   client's actions explain.
 //! - Every connection still open at the end answers a ping: the server never stops serving one.
 //!
-//! The sessions in `tests/corpus/connection/` are replayed with every invariant enforced, and seed some cases. Known
-//! bugs this fuzzer found are tolerated during fuzzing (each `known_*` predicate names its exact mechanism) and shown
-//! by `connection_corpus_bug_sessions_meet_the_invariants`, which fails until they are fixed; see `docs/FUZZING.md`.
+//! The sessions in `tests/corpus/connection/` are replayed with every invariant enforced, and seed some cases; the
+//! `regression-*` ones are the minimal inputs of bugs this fuzzer found (see `docs/FUZZING.md`).
 //!
 //! Two families of cases run, each on one server reused across its cases: limits raised (rate limits out of the
 //! way, small queues, history and room limits and short timers, so the fuzzer reaches deep states) and the default
@@ -625,14 +623,10 @@ struct Sent {
     bad_frames: bool,
     stalled: bool,
     paused_ms: u64,
-    /// A `history` request named a sequence number above `i64::MAX` (see [`known_history_beyond_i64`]).
-    history_beyond_i64: bool,
     /// `send` requests, to know when each has its answer.
     sends: u64,
     /// Syncs or final pings the server never answered although the connection stayed open.
     unanswered: u64,
-    /// A request whose one reply may be large: `history`, or `join` with `after` (see [`known_reply_over_queue`]).
-    asked_bulk: bool,
     close_code: Option<Option<u16>>,
     dropped: bool,
     frames: u64,
@@ -764,12 +758,6 @@ impl Actor {
             Ok(ClientMessage::Ping { nonce }) => {
                 self.sent.nonces.insert(nonce);
             }
-            Ok(ClientMessage::History { before, after, .. }) => {
-                let huge = |n: Option<u64>| n.is_some_and(|n| i64::try_from(n).is_err());
-                self.sent.history_beyond_i64 |= huge(before) || huge(after);
-                self.sent.asked_bulk = true;
-            }
-            Ok(ClientMessage::Join { after: Some(_), .. }) => self.sent.asked_bulk = true,
             _ => {}
         }
     }
@@ -1075,34 +1063,9 @@ async fn probe(server: &RunningServer, n: u64) -> Result<(), String> {
 // Judging what the server sent.
 // ---------------------------------------------------------------------------------------------------------------
 
-/// KNOWN BUG (see `protocol/tests/fuzz_decode.rs`, `known_fold_escape`): a room or nickname with `İ` is shown by
-/// its folded form, which holds U+0307 and is not a valid name.
-fn known_fold_escape(name: &str) -> bool {
-    name.contains("i\u{307}")
-}
-
-/// KNOWN BUG, found by this fuzzer on 2026-11-22 (see `docs/FUZZING.md`): `history` with `before` or `after` above
-/// `i64::MAX` is answered `storage_failed` ("try again"), and logged as an error, because the store cannot bind such
-/// a number to SQLite. A client can trigger it at will; the answer should be a history page or a refusal naming the
-/// request. Tolerated here so the fuzzer keeps looking; `bug_*` in the connection corpus shows it.
-fn known_history_beyond_i64(sent: &Sent, error: &parlor_protocol::ErrorEvent) -> bool {
-    error.code == ErrorCode::StorageFailed && sent.history_beyond_i64
-}
-
-/// KNOWN BUG, found by this fuzzer on 2026-11-22 (see `docs/FUZZING.md`): one reply can be larger than the outbound
-/// queue (`outbound_queue_bytes`, 1 MiB by default), and the server then cuts the client off with 4001 "you stopped
-/// reading" although it reads at once. With the default limits a `history` page (up to 200 messages of up to 4000
-/// characters, ~16 KB each in emoji) exceeds 1 MiB after about 65 long messages, and a client that reconnects and
-/// asks again is cut off again, forever. A resume (`join` with `after`) queues up to 500 replayed messages at once,
-/// so it can do the same on a link slower than the store. Tolerated here for connections that asked for such a
-/// reply; `bug-history-page-over-the-outbound-queue.jsonl` in the connection corpus shows it.
-fn known_reply_over_queue(sent: &Sent) -> bool {
-    sent.asked_bulk
-}
-
 /// A `room` field the server sent must be a name a client can send back.
-fn check_room(room: &str, what: &str, tolerate_known_bugs: bool) -> Result<(), String> {
-    if Conversation::parse(room).is_err() && !(tolerate_known_bugs && known_fold_escape(room)) {
+fn check_room(room: &str, what: &str) -> Result<(), String> {
+    if Conversation::parse(room).is_err() {
         return Err(format!("{what} names the room {room:?}, which the server itself would refuse"));
     }
     Ok(())
@@ -1121,10 +1084,8 @@ fn judge(
     sent: &Sent,
     family: Family,
     limits: &ServerLimits,
-    tolerate_known_bugs: bool,
     seen: &mut BTreeMap<String, u64>,
 ) -> Result<u64, String> {
-    let room_ok = |room: &str, what: &str| check_room(room, what, tolerate_known_bugs);
     if log.binary > 0 {
         return Err(format!("the server sent {} binary frames", log.binary));
     }
@@ -1163,7 +1124,7 @@ fn judge(
                 let names: Vec<String> = welcome.rooms.iter().map(|r| r.room.clone()).collect();
                 check_sorted(&names, "welcome.rooms")?;
                 for room in &names {
-                    room_ok(room, "welcome")?;
+                    check_room(room, "welcome")?;
                 }
             }
             ServerEvent::Error(error) => {
@@ -1173,9 +1134,7 @@ fn judge(
                     }
                 }
                 // Nothing a client sends may make the server fail internally: no disk is full, no shutdown runs.
-                if matches!(error.code, ErrorCode::StorageFailed | ErrorCode::Unavailable)
-                    && !(tolerate_known_bugs && known_history_beyond_i64(sent, error))
-                {
+                if matches!(error.code, ErrorCode::StorageFailed | ErrorCode::Unavailable) {
                     return Err(format!("the client's requests made the server fail: {error:?}"));
                 }
                 if family == Family::Raised && error.code == ErrorCode::RateLimited {
@@ -1187,11 +1146,6 @@ fn judge(
                     return Err(format!("a pong for nonce {nonce:?}, which this client never sent"));
                 }
             }
-            // DM typing can race a greeting: the typist's connection sends it straight to the hub, which may
-            // already hold the newcomer while the store is still writing its welcome. Tolerated before welcome.
-            ServerEvent::Typing { .. } if !welcomed => {
-                *seen.entry("typing before welcome (tolerated race)".to_owned()).or_default() += 1;
-            }
             other if !welcomed => return Err(format!("{other:?} before welcome")),
             ServerEvent::Ack(ack) => {
                 if !sent.client_ids.contains(&ack.client_id) {
@@ -1200,7 +1154,7 @@ fn judge(
                 if ack.seq == 0 {
                     return Err(format!("an ack with seq 0: {ack:?}"));
                 }
-                room_ok(&ack.room, "ack")?;
+                check_room(&ack.room, "ack")?;
             }
             ServerEvent::Message(message) => {
                 if !names::is_displayable_text(&message.text)
@@ -1211,11 +1165,11 @@ fn judge(
                 {
                     return Err(format!("a message the server should never have stored: {message:?}"));
                 }
-                room_ok(&message.room, "message")?;
+                check_room(&message.room, "message")?;
             }
             ServerEvent::Joined(joined) => {
                 check_sorted(&joined.members, "joined.members")?;
-                room_ok(&joined.room, "joined")?;
+                check_room(&joined.room, "joined")?;
                 if let Some(gap) = &joined.gap {
                     if gap.from > gap.to || gap.to > joined.last_seq {
                         return Err(format!("an impossible gap: {joined:?}"));
@@ -1226,15 +1180,15 @@ fn judge(
                 let names: Vec<String> = rooms.iter().map(|r| r.room.clone()).collect();
                 check_sorted(&names, "room_list")?;
                 for room in &names {
-                    room_ok(room, "room_list")?;
+                    check_room(room, "room_list")?;
                 }
             }
             ServerEvent::Members { room, members } => {
                 check_sorted(members, "members")?;
-                room_ok(room, "members")?;
+                check_room(room, "members")?;
             }
             ServerEvent::History(page) => {
-                room_ok(&page.room, "history")?;
+                check_room(&page.room, "history")?;
                 if page.messages.len() > limits.history_page_max as usize
                     || page.messages.windows(2).any(|w| w[0].seq >= w[1].seq)
                 {
@@ -1245,8 +1199,8 @@ fn judge(
             | ServerEvent::MemberJoined { room, .. }
             | ServerEvent::MemberLeft { room, .. }
             | ServerEvent::Typing { room, .. }
-            | ServerEvent::Topic { room, .. } => room_ok(room, "an event")?,
-            ServerEvent::RoomCreated(info) => room_ok(&info.room, "room_created")?,
+            | ServerEvent::Topic { room, .. } => check_room(room, "an event")?,
+            ServerEvent::RoomCreated(info) => check_room(&info.room, "room_created")?,
             ServerEvent::Registered { .. } | ServerEvent::LoggedOut { .. } => {}
         }
     }
@@ -1262,15 +1216,10 @@ fn judge(
                 Some(CloseCode::PolicyViolation) => family == Family::Default,
                 Some(CloseCode::HelloTimeout) => !welcomed,
                 // The raised family's queue (32 KiB) is deliberately smaller than a burst: anyone may overflow it.
-                Some(CloseCode::SlowConsumer) => {
-                    sent.stalled || family == Family::Raised || (tolerate_known_bugs && known_reply_over_queue(sent))
-                }
+                Some(CloseCode::SlowConsumer) => sent.stalled || family == Family::Raised,
                 Some(CloseCode::IdleTimeout) => true,
                 _ => false,
             };
-        if close == Some(4001) && !sent.stalled && family == Family::Default && explained {
-            *seen.entry("close 4001 tolerated (known bug: a reply over the queue)".to_owned()).or_default() += 1;
-        }
         if !explained {
             return Err(format!("closed with {close:?}, which nothing this client did explains"));
         }
@@ -1338,7 +1287,7 @@ impl Harness<'_> {
             }
         };
         let seed = case.seed.as_ref().and_then(|pick| {
-            let sessions: Vec<&Session> = connection_corpus().iter().filter(|s| !s.name.starts_with("bug-")).collect();
+            let sessions: Vec<&Session> = connection_corpus().iter().collect();
             (!sessions.is_empty()).then(|| *pick.get(&sessions))
         });
         let actors = async {
@@ -1369,7 +1318,7 @@ impl Harness<'_> {
             let log = lock(&actor.log);
             stats.connections += 1;
             stats.frames_sent += actor.sent.frames;
-            stats.frames_received += judge(&log, &actor.sent, self.family, &self.limits, true, &mut stats.seen)
+            stats.frames_received += judge(&log, &actor.sent, self.family, &self.limits, &mut stats.seen)
                 .map_err(|err| format!("{err}\nconnection log: {log:?}\nsent: {:?}", actor.sent))?;
         }
         probe(self.server, n).await?;
@@ -1520,16 +1469,15 @@ fn connection_corpus() -> &'static [Session] {
     })
 }
 
-/// Replays the corpus sessions whose name does (`bugs`) or does not start with `bug-` on one server with the
-/// default limits, judging strictly (no known bug tolerated). Returns what went wrong, by session.
-fn replay_corpus(bugs: bool, thread_name: &'static str) -> Vec<String> {
+/// Replays every corpus session on one server with the default limits. Returns what went wrong, by session.
+fn replay_corpus(thread_name: &'static str) -> Vec<String> {
     let family = Family::Default;
     let limits = family.limits();
     let (rt, _dir, server) = boot(&limits, thread_name);
     let mut failures = Vec::new();
-    let sessions: Vec<&Session> = connection_corpus().iter().filter(|s| s.name.starts_with("bug-") == bugs).collect();
+    let sessions = connection_corpus();
     assert!(!sessions.is_empty(), "no corpus sessions to replay");
-    for (n, session) in sessions.into_iter().enumerate() {
+    for (n, session) in sessions.iter().enumerate() {
         let panics_before = panics_so_far().len();
         let outcome = rt.block_on(async {
             let mut actors = Vec::new();
@@ -1543,7 +1491,7 @@ fn replay_corpus(bugs: bool, thread_name: &'static str) -> Vec<String> {
             for (i, actor) in actors.iter_mut().enumerate() {
                 actor.finish().await?;
                 let log = lock(&actor.log);
-                judge(&log, &actor.sent, family, &limits, false, &mut seen)
+                judge(&log, &actor.sent, family, &limits, &mut seen)
                     .map_err(|err| format!("actor {i}: {err}\n  sent: {:?}", actor.sent))?;
             }
             probe(&server, 1_000_000 + n as u64).await
@@ -1563,15 +1511,6 @@ fn replay_corpus(bugs: bool, thread_name: &'static str) -> Vec<String> {
 /// Every corpus session replays with every invariant holding.
 #[test]
 fn connection_corpus_sessions_meet_the_invariants() {
-    let failures = replay_corpus(false, "parlor-fuzz-corpus");
+    let failures = replay_corpus("parlor-fuzz-corpus");
     assert!(failures.is_empty(), "corpus sessions failed:\n{}", failures.join("\n"));
-}
-
-/// KNOWN BUGS: the sessions that showed a bug (`tests/corpus/connection/bug-*.jsonl`; see [`known_history_beyond_i64`],
-/// [`known_reply_over_queue`], [`known_fold_escape`] and `docs/FUZZING.md`) replay with every invariant holding. This
-/// test fails until those bugs are fixed.
-#[test]
-fn connection_corpus_bug_sessions_meet_the_invariants() {
-    let failures = replay_corpus(true, "parlor-fuzz-corpus-bugs");
-    assert!(failures.is_empty(), "known bugs still reproduce:\n{}", failures.join("\n"));
 }

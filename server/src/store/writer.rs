@@ -175,18 +175,6 @@ impl Writer {
         greeting: Greeting,
         reply: oneshot::Sender<Result<(), NickTaken>>,
     ) {
-        if let Err(taken) = self.hub.register(handle.clone(), &nick, &key) {
-            let _ = reply.send(Err(taken));
-            return;
-        }
-        let upsert = "INSERT INTO users (key, nick, last_seen_ms) VALUES (?1, ?2, ?3)
-                      ON CONFLICT (key) DO UPDATE SET nick = excluded.nick, last_seen_ms = excluded.last_seen_ms";
-        if let Err(err) = self.conn.prepare_cached(upsert).and_then(|mut s| s.execute((&key, &nick, now_ms()))) {
-            // The user can still chat; only direct messages to them would be refused until they greet again.
-            tracing::error!(%err, "failed to record a user");
-        } else {
-            self.users.insert(key.clone(), nick.clone());
-        }
         let dms = self
             .dms
             .get(&key)
@@ -197,16 +185,31 @@ impl Writer {
                 last_seq: self.last_seq.get(conv).copied().unwrap_or(0),
             })
             .collect();
-        handle.send_event(&ServerEvent::Welcome(Welcome {
-            protocol: PROTOCOL_VERSION,
-            server: SERVER_NAME.to_owned(),
-            nick,
-            limits: self.limits.to_wire(),
-            rooms: self.hub.rooms(),
-            dms,
-            identity: greeting.identity,
-            session_token: greeting.session_token,
-        }));
+        let limits = self.limits.to_wire();
+        let welcome = |rooms| {
+            ServerEvent::Welcome(Welcome {
+                protocol: PROTOCOL_VERSION,
+                server: SERVER_NAME.to_owned(),
+                nick: nick.clone(),
+                limits,
+                rooms,
+                dms,
+                identity: greeting.identity,
+                session_token: greeting.session_token,
+            })
+        };
+        if let Err(taken) = self.hub.register(handle, &nick, &key, welcome) {
+            let _ = reply.send(Err(taken));
+            return;
+        }
+        let upsert = "INSERT INTO users (key, nick, last_seen_ms) VALUES (?1, ?2, ?3)
+                      ON CONFLICT (key) DO UPDATE SET nick = excluded.nick, last_seen_ms = excluded.last_seen_ms";
+        if let Err(err) = self.conn.prepare_cached(upsert).and_then(|mut s| s.execute((&key, &nick, now_ms()))) {
+            // The user can still chat; only direct messages to them would be refused until they greet again.
+            tracing::error!(%err, "failed to record a user");
+        } else {
+            self.users.insert(key, nick);
+        }
         let _ = reply.send(Ok(()));
     }
 
