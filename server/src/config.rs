@@ -154,6 +154,13 @@ impl Default for ServerLimits {
 }
 
 impl ServerLimits {
+    /// The most bytes one reply of stored messages (a `history` page, a resume's replay) may hold: half the
+    /// outbound queue, so a reply always fits beside what others send meanwhile. Longer replies are cut short
+    /// (`has_more`, a `too_many` gap) and the client asks for the rest.
+    pub fn reply_budget(&self) -> usize {
+        self.outbound_queue_bytes / 2
+    }
+
     /// The limits as announced to clients in `welcome`.
     pub fn to_wire(&self) -> Limits {
         Limits {

@@ -61,7 +61,8 @@ where
                     break None;
                 }
             }
-            incoming = ws.next() => {
+            // While large replies wait, read no more requests: the client's own backlog bounds what it can ask.
+            incoming = ws.next(), if !outbox.replies_backlogged() => {
                 last_heard = Instant::now();
                 let outcome = match incoming {
                     None => break None,

@@ -1,8 +1,13 @@
 //! The queue of encoded events waiting to be written to one client.
 //!
 //! Producers (the storage thread, other connections) never wait on a client: they push shared, already-encoded
-//! frames and move on. The queue is bounded in bytes; a client that stops reading overflows it and is disconnected
-//! with close 4001 instead of growing the server's memory.
+//! frames and move on. Two kinds of frames share the queue, bounded differently:
+//! - *pushes*, what others cause (messages, presence, typing): bounded in bytes; a client that stops reading
+//!   overflows the bound and is disconnected with close 4001 instead of growing the server's memory;
+//! - *replies* to this client's own requests (`joined` with its replay, `history`, errors): never a reason to cut a
+//!   client off, however large a page is; instead the connection stops reading further requests while replies over
+//!   the bound are waiting ([`Outbox::replies_backlogged`]), so a client that asks without reading only stalls
+//!   itself.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -31,7 +36,10 @@ pub(crate) type PeerId = u64;
 
 #[derive(Debug)]
 struct Shared {
+    /// Bytes of pushes waiting.
     queued_bytes: AtomicUsize,
+    /// Bytes of replies waiting.
+    reply_bytes: AtomicUsize,
     limit: usize,
     overflowed: AtomicBool,
     overflow: Notify,
@@ -41,14 +49,21 @@ struct Shared {
 #[derive(Debug, Clone)]
 pub(crate) struct PeerHandle {
     id: PeerId,
-    tx: mpsc::UnboundedSender<Frame>,
+    tx: mpsc::UnboundedSender<Queued>,
     shared: Arc<Shared>,
+}
+
+/// A frame in the queue, with the counter it is charged to.
+#[derive(Debug)]
+struct Queued {
+    frame: Frame,
+    reply: bool,
 }
 
 /// The receiving side, owned by the connection's task.
 #[derive(Debug)]
 pub(crate) struct Outbox {
-    rx: mpsc::UnboundedReceiver<Frame>,
+    rx: mpsc::UnboundedReceiver<Queued>,
     shared: Arc<Shared>,
 }
 
@@ -57,6 +72,7 @@ pub(crate) fn outbox(id: PeerId, limit_bytes: usize) -> (PeerHandle, Outbox) {
     let (tx, rx) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
         queued_bytes: AtomicUsize::new(0),
+        reply_bytes: AtomicUsize::new(0),
         limit: limit_bytes,
         overflowed: AtomicBool::new(false),
         overflow: Notify::new(),
@@ -70,42 +86,62 @@ impl PeerHandle {
         self.id
     }
 
-    /// Queues a frame. Returns false when the connection is gone or has overflowed (and is being cut off).
+    /// Queues a push. Returns false when the connection is gone or has overflowed (and is being cut off).
     pub(crate) fn send(&self, frame: &Frame) -> bool {
         if self.shared.overflowed.load(Ordering::Relaxed) {
             return false;
         }
         let len = frame.len();
         let queued = self.shared.queued_bytes.fetch_add(len, Ordering::Relaxed) + len;
-        // One frame larger than the limit (a full history page of long messages can be) still goes to a reader
-        // that has nothing waiting: the limit is for readers that fall behind, and this one has not.
+        // One frame larger than the limit still goes to a reader that has nothing waiting: the limit is for readers
+        // that fall behind, and this one has not.
         if queued > self.shared.limit && queued > len {
             self.shared.overflowed.store(true, Ordering::Relaxed);
             self.shared.overflow.notify_one();
             return false;
         }
-        self.tx.send(frame.clone()).is_ok()
+        self.tx.send(Queued { frame: frame.clone(), reply: false }).is_ok()
     }
 
-    /// Encodes and queues one event for this connection only.
+    /// Encodes and queues one push for this connection only.
     pub(crate) fn send_event(&self, event: &ServerEvent) -> bool {
         self.send(&encode(event))
+    }
+
+    /// Queues a reply to this connection's own request: never overflows (see the module's note).
+    pub(crate) fn reply(&self, event: &ServerEvent) -> bool {
+        if self.shared.overflowed.load(Ordering::Relaxed) {
+            return false;
+        }
+        let frame = encode(event);
+        self.shared.reply_bytes.fetch_add(frame.len(), Ordering::Relaxed);
+        self.tx.send(Queued { frame, reply: true }).is_ok()
     }
 }
 
 impl Outbox {
     /// The next frame to write, or `None` once every handle is dropped.
     pub(crate) async fn recv(&mut self) -> Option<Frame> {
-        let frame = self.rx.recv().await?;
-        self.shared.queued_bytes.fetch_sub(frame.len(), Ordering::Relaxed);
-        Some(frame)
+        let queued = self.rx.recv().await?;
+        Some(self.release(queued))
     }
 
     /// A frame that is ready now, for batching several into one write.
     pub(crate) fn try_recv(&mut self) -> Option<Frame> {
-        let frame = self.rx.try_recv().ok()?;
-        self.shared.queued_bytes.fetch_sub(frame.len(), Ordering::Relaxed);
-        Some(frame)
+        let queued = self.rx.try_recv().ok()?;
+        Some(self.release(queued))
+    }
+
+    fn release(&self, Queued { frame, reply }: Queued) -> Frame {
+        let counter = if reply { &self.shared.reply_bytes } else { &self.shared.queued_bytes };
+        counter.fetch_sub(frame.len(), Ordering::Relaxed);
+        frame
+    }
+
+    /// Whether replies over the bound are waiting: the connection should read no further requests until they are
+    /// written, so a client that asks without reading holds at most about one bound of replies in the server.
+    pub(crate) fn replies_backlogged(&self) -> bool {
+        self.shared.reply_bytes.load(Ordering::Relaxed) >= self.shared.limit
     }
 
     /// A listener for overflow that the connection can await while it also reads from this outbox.
@@ -156,5 +192,19 @@ mod tests {
         tokio::time::timeout(std::time::Duration::from_secs(1), outbox.overflow_signal().wait())
             .await
             .expect("the overflow is signalled");
+    }
+
+    #[tokio::test]
+    async fn replies_never_overflow_but_hold_back_reading_until_written() {
+        let (handle, mut outbox) = outbox(1, 10);
+        let big = ServerEvent::Pong { nonce: Some("a nonce longer than the bound".into()) };
+        assert!(handle.reply(&big));
+        assert!(handle.reply(&big), "a second large reply is queued too");
+        assert!(outbox.replies_backlogged());
+        assert!(handle.send(&Frame::from("push")), "replies do not count against pushes");
+        assert!(!outbox.overflow_signal().happened());
+        while outbox.try_recv().is_some() {}
+        assert!(!outbox.replies_backlogged(), "written replies free their bytes");
+        assert_eq!(handle.shared.queued_bytes.load(Ordering::Relaxed), 0);
     }
 }

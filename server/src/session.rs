@@ -91,7 +91,7 @@ impl Session {
     }
 
     fn reply(&self, event: ServerEvent) {
-        self.handle.send_event(&event);
+        self.handle.reply(&event);
     }
 
     fn refuse(&self, error: ErrorEvent) {
@@ -301,7 +301,11 @@ impl Session {
     async fn join(&self, identity: &Identity, room: &str, after: Option<u64>) -> Reply {
         let conversation = conversation(room)?;
         let handle = self.handle.clone();
-        self.submit(Op::Join { handle, viewer: identity.key.clone(), conversation, after }).await
+        let (done, queued) = tokio::sync::oneshot::channel();
+        self.submit(Op::Join { handle, viewer: identity.key.clone(), conversation, after, done }).await?;
+        // Wait until the reply is queued, so the connection's read pause sees a large replay before the next request.
+        let _ = queued.await;
+        Ok(None)
     }
 
     fn leave(&self, field: &str) -> Reply {

@@ -50,6 +50,8 @@ pub(crate) enum StoreError {
 pub(crate) struct Store {
     ops: mpsc::Sender<Op>,
     readers: Arc<Readers>,
+    /// [`ServerLimits::reply_budget`], for history pages.
+    reply_budget: usize,
 }
 
 /// The writer thread, joined at shutdown.
@@ -78,6 +80,7 @@ impl Store {
             rows.collect::<rusqlite::Result<Vec<_>>>()?
         };
         let hub = Arc::new(Hub::new(rooms));
+        let reply_budget = limits.reply_budget();
         let writer = writer::Writer::new(conn, hub.clone(), limits)?;
         let (ops, rx) = mpsc::channel(QUEUE_DEPTH);
         let thread = std::thread::Builder::new()
@@ -86,7 +89,7 @@ impl Store {
             .map_err(StoreError::Thread)?;
         let readers = Arc::new(Readers { path: path.to_owned(), idle: Mutex::new(Vec::new()) });
         let checkpointer = checkpoint::Checkpointer::start(path)?;
-        Ok((Self { ops, readers }, hub, WriterThread(thread, checkpointer)))
+        Ok((Self { ops, readers, reply_budget }, hub, WriterThread(thread, checkpointer)))
     }
 
     /// Queues an operation for the writer, waiting only if its queue is full.
@@ -118,9 +121,9 @@ impl Store {
         let readers = self.readers.clone();
         let conv = ConvKey::new(conversation, viewer);
         let viewer = viewer.to_owned();
-        tokio::task::spawn_blocking(move || readers.with(|conn| query::page(conn, &conv, &viewer, anchor, limit)))
-            .await
-            .map_err(|_| StoreError::Closed)?
+        let budget = self.reply_budget;
+        let page = move || readers.with(|conn| query::page(conn, &conv, &viewer, anchor, limit, budget));
+        tokio::task::spawn_blocking(page).await.map_err(|_| StoreError::Closed)?
     }
 
     /// Commits what is pending, checkpoints the WAL and stops the writer.

@@ -7,6 +7,26 @@ use super::conv::ConvKey;
 
 const COLUMNS: &str = "id, seq, sender, text, ts, client_id";
 
+/// About how many bytes a message takes as a `message` event on the wire.
+fn wire_len(message: &ChatMessage) -> usize {
+    // `{"type":"message",` around the fields; a message always serialises.
+    serde_json::to_vec(message).map_or(0, |json| json.len()) + 20
+}
+
+/// How many of `messages`, taken in order, fit in `budget` bytes on the wire: at least one, so a client always
+/// makes progress.
+pub(crate) fn fitting(messages: &[ChatMessage], budget: usize) -> usize {
+    let mut used = 0;
+    let count = messages
+        .iter()
+        .take_while(|message| {
+            used += wire_len(message);
+            used <= budget
+        })
+        .count();
+    count.max(1).min(messages.len())
+}
+
 fn read_rows(
     conn: &Connection,
     sql: &str,
@@ -66,6 +86,7 @@ pub(crate) fn page(
     viewer: &str,
     anchor: Anchor,
     limit: u32,
+    budget: usize,
 ) -> rusqlite::Result<HistoryPage> {
     let room = conv.display_for(viewer);
     let fetch = i64::from(limit) + 1;
@@ -85,8 +106,10 @@ pub(crate) fn page(
             read_rows(conn, &sql, (conv.db(), clamp(seq), fetch), &room)?
         }
     };
-    let has_more = messages.len() > limit as usize;
-    messages.truncate(limit as usize);
+    // Fetched nearest the anchor first, so cutting the end keeps the page contiguous with where the client is.
+    let fit = fitting(&messages, budget).min(limit as usize);
+    let has_more = messages.len() > fit;
+    messages.truncate(fit);
     if !matches!(anchor, Anchor::After(_)) {
         messages.reverse();
     }

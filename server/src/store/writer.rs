@@ -51,7 +51,14 @@ pub(crate) enum Op {
     /// Store a message.
     Append(Append),
     /// Enter a room or open a direct conversation, replaying what the client missed.
-    Join { handle: PeerHandle, viewer: String, conversation: Conversation, after: Option<u64> },
+    /// `done` fires once the reply (and any replay) is queued, so the connection reads nothing more meanwhile.
+    Join {
+        handle: PeerHandle,
+        viewer: String,
+        conversation: Conversation,
+        after: Option<u64>,
+        done: oneshot::Sender<()>,
+    },
     /// Create a room.
     CreateRoom { handle: PeerHandle, room: String, topic: String },
     /// Change a room's topic.
@@ -160,7 +167,10 @@ impl Writer {
     fn handle(&mut self, op: Op) {
         match op {
             Op::Hello { handle, nick, key, greeting, reply } => self.hello(handle, nick, key, greeting, reply),
-            Op::Join { handle, viewer, conversation, after } => self.join(&handle, &viewer, &conversation, after),
+            Op::Join { handle, viewer, conversation, after, done } => {
+                self.join(&handle, &viewer, &conversation, after);
+                let _ = done.send(());
+            }
             Op::CreateRoom { handle, room, topic } => self.create_room(&handle, &room, &topic),
             Op::SetTopic { handle, by, room, topic } => self.set_topic(&handle, &by, &room, &topic),
             Op::Append(_) | Op::Shutdown { .. } => {}
@@ -327,7 +337,7 @@ impl Writer {
     fn join(&mut self, handle: &PeerHandle, viewer: &str, conversation: &Conversation, after: Option<u64>) {
         let room_name = conversation.display();
         let refuse = |code: ErrorCode, message: &str| {
-            handle.send_event(&ServerEvent::Error(ErrorEvent::new(code, message).in_room(room_name.clone())));
+            handle.reply(&ServerEvent::Error(ErrorEvent::new(code, message).in_room(room_name.clone())));
         };
         let conv = ConvKey::new(conversation, viewer);
         let (topic, members) = match conversation {
@@ -353,15 +363,9 @@ impl Writer {
                 }
             },
         };
-        handle.send_event(&ServerEvent::Joined(Joined {
-            room: conv.display_for(viewer),
-            topic,
-            members,
-            last_seq,
-            gap,
-        }));
+        handle.reply(&ServerEvent::Joined(Joined { room: conv.display_for(viewer), topic, members, last_seq, gap }));
         for message in replay {
-            handle.send_event(&ServerEvent::Message(message));
+            handle.reply(&ServerEvent::Message(message));
         }
         if let Conversation::Room(room) = conversation {
             self.hub.join(room, handle.id());
@@ -388,14 +392,23 @@ impl Writer {
             start = last + 1 - resume_max;
             reason = reason.or(Some(GapReason::TooMany));
         }
+        let mut replay = if start <= last { query::range(&self.conn, conv, viewer, start, last)? } else { Vec::new() };
+        // Long messages: replay the newest that fit in one reply; the client pages back for the rest.
+        replay.reverse();
+        let fit = query::fitting(&replay, self.limits.reply_budget());
+        replay.truncate(fit);
+        replay.reverse();
+        if let Some(first) = replay.first().filter(|first| first.seq > start) {
+            start = first.seq;
+            reason = reason.or(Some(GapReason::TooMany));
+        }
         let gap = reason.map(|reason| Gap { from: after + 1, to: start - 1, reason });
-        let replay = if start <= last { query::range(&self.conn, conv, viewer, start, last)? } else { Vec::new() };
         Ok((gap, replay))
     }
 
     fn create_room(&mut self, handle: &PeerHandle, room: &str, topic: &str) {
         let refuse = |code: ErrorCode, message: &str| {
-            handle.send_event(&ServerEvent::Error(ErrorEvent::new(code, message).in_room(room)));
+            handle.reply(&ServerEvent::Error(ErrorEvent::new(code, message).in_room(room)));
         };
         if self.hub.room_exists(room) {
             return refuse(ErrorCode::RoomExists, "a room with that name already exists; join it instead");
@@ -418,7 +431,7 @@ impl Writer {
     fn set_topic(&mut self, handle: &PeerHandle, by: &str, room: &str, topic: &str) {
         if !self.hub.is_member(room, handle.id()) {
             let error = ErrorEvent::new(ErrorCode::NotInRoom, format!("join {room:?} first")).in_room(room);
-            handle.send_event(&ServerEvent::Error(error));
+            handle.reply(&ServerEvent::Error(error));
             return;
         }
         match self.conn.execute("UPDATE rooms SET topic = ?2 WHERE name = ?1", (room, topic)) {
@@ -426,7 +439,7 @@ impl Writer {
             Err(err) => {
                 tracing::error!(%err, "failed to store a topic");
                 let error = ErrorEvent::new(ErrorCode::StorageFailed, "the server could not store the topic");
-                handle.send_event(&ServerEvent::Error(error.in_room(room)));
+                handle.reply(&ServerEvent::Error(error.in_room(room)));
             }
         }
     }
