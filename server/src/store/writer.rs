@@ -87,10 +87,11 @@ pub(crate) struct Append {
     pub(crate) member_on_arrival: bool,
 }
 
+/// What became of one [`Append`] in a batch; acted on only once the batch is committed.
 enum Outcome {
-    Stored { append: Append, conv: ConvKey, message: ChatMessage },
-    Duplicate { append: Append, ack: Ack },
-    Refused { append: Append, error: ErrorEvent },
+    Stored { conv: ConvKey, id: i64, seq: u64, ts: i64 },
+    Duplicate(Ack),
+    Refused(ErrorEvent),
 }
 
 /// The writer thread's state.
@@ -233,15 +234,11 @@ impl Writer {
             let tx = self.conn.transaction()?;
             let mut outcomes = Vec::with_capacity(appends.len());
             let mut touched = BTreeSet::new();
-            for append in appends.drain(..) {
+            // The appends stay in place until the commit succeeds: on failure every sender must hear of it.
+            for append in appends.iter() {
                 let outcome = insert(&tx, &mut self.last_seq, &self.users, &self.hub, append)?;
                 if let Outcome::Stored { conv, .. } = &outcome {
                     touched.insert(conv.db());
-                    if let Some(people) = conv.participants() {
-                        for person in people {
-                            self.dms.entry(person.to_owned()).or_default().insert(conv.clone());
-                        }
-                    }
                 }
                 outcomes.push(outcome);
             }
@@ -262,7 +259,16 @@ impl Writer {
             Ok(outcomes)
         })();
         match result {
-            Ok(outcomes) => outcomes.into_iter().for_each(|outcome| self.dispatch(outcome)),
+            Ok(outcomes) => {
+                for (append, outcome) in appends.drain(..).zip(outcomes) {
+                    if let Outcome::Stored { conv, .. } = &outcome {
+                        for person in conv.participants().into_iter().flatten() {
+                            self.dms.entry(person.to_owned()).or_default().insert(conv.clone());
+                        }
+                    }
+                    self.dispatch(append, outcome);
+                }
+            }
             Err(err) => {
                 tracing::error!(%err, count = appends.len(), "failed to store messages");
                 self.restore_counters(&batch_convs);
@@ -297,30 +303,32 @@ impl Writer {
         }
     }
 
-    fn dispatch(&self, outcome: Outcome) {
+    fn dispatch(&self, append: Append, outcome: Outcome) {
         match outcome {
-            Outcome::Refused { append, error } => {
+            Outcome::Refused(error) => {
                 append.handle.send_event(&ServerEvent::Error(error));
             }
-            Outcome::Duplicate { append, ack } => {
+            Outcome::Duplicate(ack) => {
                 append.handle.send_event(&ServerEvent::Ack(ack));
             }
-            Outcome::Stored { append, conv, mut message } => {
-                append.handle.send_event(&ServerEvent::Ack(Ack {
-                    client_id: message.client_id.clone(),
-                    room: conv.display_for(&append.key),
-                    id: message.id,
-                    seq: message.seq,
-                    ts: message.ts,
+            Outcome::Stored { conv, id, seq, ts } => {
+                let Append { handle, nick, key, conversation, text, client_id, .. } = append;
+                handle.send_event(&ServerEvent::Ack(Ack {
+                    client_id: client_id.clone(),
+                    room: conv.display_for(&key),
+                    id,
+                    seq,
+                    ts,
                     duplicate: false,
                 }));
+                let mut message =
+                    ChatMessage { room: conv.display_for(&key), id, seq, from: nick, text, ts, client_id };
                 match &conv {
                     ConvKey::Room(room) => self.hub.broadcast(room, &encode(&ServerEvent::Message(message))),
                     ConvKey::Direct(..) => {
-                        message.room = conv.display_for(&append.key);
-                        append.handle.send_event(&ServerEvent::Message(message.clone()));
-                        if let Conversation::Direct(other) = &append.conversation {
-                            if *other != append.key {
+                        handle.send_event(&ServerEvent::Message(message.clone()));
+                        if let Conversation::Direct(other) = &conversation {
+                            if *other != key {
                                 if let Some(target) = self.hub.handle_of(other) {
                                     message.room = conv.display_for(other);
                                     target.send_event(&ServerEvent::Message(message));
@@ -329,7 +337,7 @@ impl Writer {
                         }
                     }
                 }
-                self.hub.typing(append.handle.id(), &append.conversation, false, std::time::Duration::ZERO);
+                self.hub.typing(handle.id(), &conversation, false, std::time::Duration::ZERO);
             }
         }
     }
@@ -455,7 +463,7 @@ fn insert(
     last_seq: &mut HashMap<ConvKey, u64>,
     users: &HashMap<String, String>,
     hub: &Hub,
-    append: Append,
+    append: &Append,
 ) -> rusqlite::Result<Outcome> {
     let refusal = match &append.conversation {
         Conversation::Direct(other) if !users.contains_key(other) => {
@@ -469,7 +477,7 @@ fn insert(
     if let Some((code, message)) = refusal {
         let mut error = ErrorEvent::new(code, message).in_room(append.conversation.display());
         error.client_id = Some(append.client_id.clone());
-        return Ok(Outcome::Refused { append, error });
+        return Ok(Outcome::Refused(error));
     }
     let conv = ConvKey::new(&append.conversation, &append.key);
     let seq = last_seq.get(&conv).copied().unwrap_or(0) + 1;
@@ -490,19 +498,10 @@ fn insert(
         if let Some((id, stored_conv, seq, ts)) = original {
             let room = ConvKey::parse(&stored_conv).map_or(stored_conv, |c| c.display_for(&append.key));
             let ack = Ack { client_id: append.client_id.clone(), room, id, seq, ts, duplicate: true };
-            return Ok(Outcome::Duplicate { append, ack });
+            return Ok(Outcome::Duplicate(ack));
         }
         return Err(rusqlite::Error::QueryReturnedNoRows);
     }
     last_seq.insert(conv.clone(), seq);
-    let message = ChatMessage {
-        room: conv.display_for(&append.key),
-        id: tx.last_insert_rowid(),
-        seq,
-        from: append.nick.clone(),
-        text: append.text.clone(),
-        ts,
-        client_id: append.client_id.clone(),
-    };
-    Ok(Outcome::Stored { append, conv, message })
+    Ok(Outcome::Stored { conv, id: tx.last_insert_rowid(), seq, ts })
 }
