@@ -17,3 +17,4 @@ mod lifecycle;
 mod limits;
 mod resume;
 mod security;
+mod web;
