@@ -50,7 +50,7 @@ test('two browsers chat both ways and see each other online', async () => {
   }
 });
 
-test('a direct message arrives, with a notification', async () => {
+test('a direct message and a mention arrive, with notifications', async () => {
   await ana.page.click('#online-list li[data-nick="bob"]');
   await ana.page.waitForSelector('#dm-list li[data-room="@bob"]');
   await say(ana.page, 'psst bob, just for you');
@@ -63,8 +63,17 @@ test('a direct message arrives, with a notification', async () => {
   await bob.page.click('#dm-list li[data-room="@ana"]');
   await waitForMessage(bob.page, 'psst bob, just for you');
   assert.equal(await messagesWithText(bob.page, 'psst bob, just for you'), 1);
-  // Back to the lobby for what follows.
+
+  // While bob reads the direct conversation, a mention of him in the lobby notifies him; one that does not
+  // mention him does not.
   await ana.page.click('#room-list li[data-room="lobby"]');
+  await say(ana.page, 'nothing for bob here');
+  await say(ana.page, '@bob look at the lobby');
+  await bob.page.waitForFunction(() => window.__notes.length > 1);
+  await waitForMessage(ana.page, '@bob look at the lobby');
+  assert.deepEqual((await bob.page.evaluate(() => window.__notes)).slice(1), [
+    { title: 'ana in lobby', body: '@bob look at the lobby' },
+  ]);
   await bob.page.click('#room-list li[data-room="lobby"]');
   await screenshot(bob.page, 'chat.png');
 });

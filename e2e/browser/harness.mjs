@@ -168,8 +168,8 @@ export async function waitForMessage(page, text) {
   );
 }
 
-/** Saves a full-page screenshot under ARTIFACTS. */
+/** Saves a screenshot of the window under ARTIFACTS (the chat fills the window; the list scrolls inside it). */
 export async function screenshot(page, name) {
   mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: join(ARTIFACTS, name), fullPage: true });
+  await page.screenshot({ path: join(ARTIFACTS, name) });
 }
