@@ -110,3 +110,24 @@ test('after a server crash and restart the pages reconnect and nothing is lost o
     assert.deepEqual(seen.dialogs, []);
   }
 });
+
+test('a page opened by LAN name over plain http (not a secure context) chats too', async () => {
+  // How students open it: http://NAME:PORT/ from another computer. The name resolves to this one here; the page is
+  // not a secure context, so crypto.randomUUID and notifications are missing, and the Origin check must accept it.
+  const lanBrowser = await launchBrowser(['--host-resolver-rules=MAP classroom.local 127.0.0.1']);
+  try {
+    const cy = await openClient(lanBrowser, server, `http://classroom.local:${server.port}/`);
+    assert.deepEqual(await cy.page.evaluate(() => [window.isSecureContext, typeof crypto.randomUUID]), [false, 'undefined']);
+    await signIn(cy.page, 'cy');
+    assert.equal(await cy.page.isVisible('#dnd-toggle'), false, 'no notification switches without notifications');
+    await say(cy.page, 'hello from the classroom');
+    await waitForMessage(ana.page, 'hello from the classroom');
+    await waitForMessage(cy.page, 'hello from the classroom');
+    await say(ana.page, 'welcome, cy');
+    await waitForMessage(cy.page, 'welcome, cy');
+    await cy.page.waitForSelector('#online-list li[data-nick="ana"]');
+    assert.deepEqual(cy.seen.errors, []);
+  } finally {
+    await lanBrowser.close();
+  }
+});

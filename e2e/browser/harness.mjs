@@ -77,12 +77,16 @@ export class Server {
   }
 }
 
-/** Launches headless Chromium with the flags that keep it quiet and offline. */
-export function launchBrowser() {
+/**
+ * Launches headless Chromium with the flags that keep it quiet and offline. `extraArgs`: e.g. a host resolver rule,
+ * so a page can be opened under a LAN name such as `classroom.local`.
+ */
+export function launchBrowser(extraArgs = []) {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: [
+      ...extraArgs,
       '--no-sandbox',
       '--disable-gpu',
       '--disable-background-networking',
@@ -98,7 +102,7 @@ export function launchBrowser() {
  * (accepted, so nothing blocks), page errors, console errors, CSP violation reports, and notifications (the
  * Notification API replaced by a recorder, permission granted).
  */
-export async function openClient(browser, server) {
+export async function openClient(browser, server, url = server.url) {
   const context = await browser.newContext();
   const page = await context.newPage();
   const seen = { dialogs: [], errors: [], console: [] };
@@ -129,7 +133,7 @@ export async function openClient(browser, server) {
     RecordingNotification.permission = 'granted';
     window.Notification = RecordingNotification;
   });
-  await page.goto(server.url);
+  await page.goto(url);
   return { context, page, seen };
 }
 

@@ -34,6 +34,7 @@ export function createWebBridge(location, env = {}) {
   const openSocket = env.openSocket || ((url) => new WebSocket(url));
   const NotificationApi = env.Notification !== undefined ? env.Notification : globalThis.Notification;
   const address = location.host;
+  const canNotify = Boolean(NotificationApi) && globalThis.isSecureContext !== false;
   let session = null;
   let version = '';
   const notify = { dnd: false, muted: new Set(), active: '' };
@@ -77,7 +78,7 @@ export function createWebBridge(location, env = {}) {
 
   /** Notifications the desktop app raises natively: DMs from others and @mentions, unless watched or silenced. */
   function maybeNotify(event, me) {
-    if (!NotificationApi || NotificationApi.permission !== 'granted' || notify.dnd) return;
+    if (!canNotify || NotificationApi.permission !== 'granted' || notify.dnd) return;
     if (event.kind !== 'server' || !event.event || event.event.type !== 'message') return;
     const m = event.event;
     if (sameNick(m.from, me) || notify.muted.has(m.room)) return;
@@ -100,7 +101,7 @@ export function createWebBridge(location, env = {}) {
   function connect({ nick, password, accountPassword }, onEvent) {
     if (session) session.stop();
     // Asked while the click on Connect still counts as the user's gesture; the answer only matters later.
-    if (NotificationApi && NotificationApi.permission === 'default' && typeof NotificationApi.requestPermission === 'function') {
+    if (canNotify && NotificationApi.permission === 'default' && typeof NotificationApi.requestPermission === 'function') {
       Promise.resolve(NotificationApi.requestPermission()).catch(() => {});
     }
     let me = nick;
@@ -134,7 +135,8 @@ export function createWebBridge(location, env = {}) {
       profiles: false,
       trust: false,
       address: false,
-      notifications: Boolean(NotificationApi),
+      // Browsers offer notifications to secure pages only (https, or a page from this computer).
+      notifications: canNotify,
     }),
     /** The server this page came from: the only one a browser page may talk to. */
     serverAddress: address,

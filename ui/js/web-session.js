@@ -29,6 +29,20 @@ export function backoffDelay(attempt, random = Math.random(), backoff = BACKOFF)
   return Math.round(base * (1 + backoff.jitter * (2 * random - 1)));
 }
 
+/**
+ * A fresh random UUID (version 4) for a `client_id`. `crypto.randomUUID` exists only in secure contexts (https, or
+ * a page from localhost), and a student on the LAN usually opens plain `http://ADDRESS:PORT/`: there the same UUID
+ * is made from `crypto.getRandomValues`, which every context has.
+ */
+export function newClientId(cryptoApi = globalThis.crypto) {
+  if (typeof cryptoApi.randomUUID === 'function') return cryptoApi.randomUUID();
+  const b = cryptoApi.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 /** Why the connection ended, as a short phrase for the banner. */
 function closeReason(event) {
   if (event && event.code === 1001) return 'the server is restarting';
@@ -160,7 +174,7 @@ export class WebSession {
 
   /** Queues a message (sent at once when online, else after the reconnect) and returns its `client_id`. */
   send(room, text) {
-    const clientId = crypto.randomUUID();
+    const clientId = newClientId();
     this.pending.set(clientId, { room, text });
     this.emit({ kind: 'queued', client_id: clientId, room, text });
     if (this.online) this.write({ type: 'send', room, text, client_id: clientId });
