@@ -23,9 +23,13 @@ export const ARTIFACTS = process.env.PARLOR_ARTIFACTS || join(root, 'artifacts',
 /** Chromium: Debian's package, never a downloaded browser. */
 export const CHROMIUM = process.env.PARLOR_CHROMIUM || '/usr/bin/chromium';
 
-/** A parlor-server process with its own data directory; `restart()` keeps the port and the history. */
+/**
+ * A parlor-server process with its own data directory; `restart()` keeps the port and the history. With `tls`, it
+ * serves `https://` and `wss://` with its self-signed certificate.
+ */
 export class Server {
-  constructor() {
+  constructor({ tls = false } = {}) {
+    this.tls = tls;
     this.dataDir = mkdtempSync(join(tmpdir(), 'parlor-browser-'));
     this.child = null;
     this.port = 0;
@@ -35,7 +39,8 @@ export class Server {
   /** Starts the binary and resolves once it printed the address it listens on. */
   async start() {
     const bind = `127.0.0.1:${this.port}`;
-    const child = spawn(SERVER_BIN, ['--bind', bind, '--data-dir', this.dataDir, '--log-level', 'warn'], {
+    const args = ['--bind', bind, '--data-dir', this.dataDir, '--log-level', 'warn', ...(this.tls ? ['--tls'] : [])];
+    const child = spawn(SERVER_BIN, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
@@ -46,14 +51,14 @@ export class Server {
       child.once('error', reject);
       child.once('exit', (code) => reject(new Error(`parlor-server exited (${code}) before listening: ${this.log.join('')}`)));
     });
-    const match = /listening on ws:\/\/127\.0\.0\.1:(\d+)\/ws/.exec(firstLine);
+    const match = /listening on wss?:\/\/127\.0\.0\.1:(\d+)\/ws/.exec(firstLine);
     if (!match) throw new Error(`unexpected first line from parlor-server: ${firstLine}`);
     this.port = Number(match[1]);
     return this;
   }
 
   get url() {
-    return `http://127.0.0.1:${this.port}/`;
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}/`;
   }
 
   /** SIGKILL: no goodbye to the clients, as in a crash or a pulled plug. Resolves once the process is gone. */
@@ -103,7 +108,8 @@ export function launchBrowser(extraArgs = []) {
  * Notification API replaced by a recorder, permission granted).
  */
 export async function openClient(browser, server, url = server.url) {
-  const context = await browser.newContext();
+  // The certificate is self-signed: the browser is told to accept it, as a student does after comparing it.
+  const context = await browser.newContext({ ignoreHTTPSErrors: server.tls });
   const page = await context.newPage();
   const seen = { dialogs: [], errors: [], console: [] };
   page.on('dialog', (dialog) => {
