@@ -1,4 +1,5 @@
-//! The HTTP side of the one listening port: `/health`, and the WebSocket upgrades for `/ws` and `/echo`.
+//! The HTTP side of the one listening port: `/health`, the WebSocket upgrades for `/ws` and `/echo`, and the web
+//! client's static files (see `web`).
 //!
 //! hyper parses HTTP; this module only routes and completes the RFC 6455 handshake, then hands the upgraded socket
 //! to tokio-tungstenite with a configuration chosen for many small messages.
@@ -59,9 +60,17 @@ pub(crate) async fn route(
         (&Method::GET, "/health") => health(&shared),
         (&Method::GET, "/ws") => upgrade(req, Service::Chat, shared, shutdown, peer),
         (&Method::GET, "/echo") => upgrade(req, Service::Echo, shared, shutdown, peer),
-        _ => text(StatusCode::NOT_FOUND, "Parlor server: connect a WebSocket to /ws (chat) or /echo; GET /health\n"),
+        (&Method::GET | &Method::HEAD, _) => match crate::web::lookup(path) {
+            Some(asset) => crate::web::response(asset, req.headers()),
+            None => not_found(),
+        },
+        _ => not_found(),
     };
     Ok(response)
+}
+
+fn not_found() -> Response<Body> {
+    text(StatusCode::NOT_FOUND, "Parlor server: connect a WebSocket to /ws (chat) or /echo; GET /health\n")
 }
 
 fn health(shared: &Shared) -> Response<Body> {

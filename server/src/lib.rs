@@ -6,7 +6,7 @@
 //! ## Layout
 //! Each module is one layer, outermost first:
 //! - [`server`](crate::start): open the store, bind, accept; shut down cleanly.
-//! - `http`: `/health`, and the WebSocket upgrades of `/ws` and `/echo`.
+//! - `http`: `/health`, and the WebSocket upgrades of `/ws` and `/echo`; `web`: the browser client's static files.
 //! - `connection`: one chat socket's read/write/ping loop; `echo`: the echo endpoint's.
 //! - `accounts`: who may use a nickname — registered accounts (argon2id, session tokens) and device claims.
 //! - `session`: what a client's requests mean — greeting, rate limiting, validation, each command.
@@ -42,6 +42,7 @@ mod session;
 mod shutdown;
 mod store;
 mod tls;
+mod web;
 
 pub use config::{Config, ServerLimits, ServerPassword, DATABASE_FILE, DEFAULT_BIND};
 pub use error::ServerError;

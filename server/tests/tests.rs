@@ -18,3 +18,4 @@ mod limits;
 mod resume;
 mod security;
 mod storage;
+mod web;

@@ -1,8 +1,11 @@
 // The bridge between the UI and the Tauri shell: the only module that touches `window.__TAURI__`.
 //
 // It implements every method of docs/APP-BRIDGE.md. Each returns a Promise; a failure rejects with
-// `{ code, message }` (anything else the shell throws is normalised into that shape). A browser build can swap this
-// module for one that speaks the same methods over a WebSocket; nothing else in ui/ would change.
+// `{ code, message }` (anything else the shell throws is normalised into that shape). Outside the app (the page
+// served by parlor-server to a browser) it exports web-bridge.js's object instead, which speaks the same methods
+// over a WebSocket; nothing else in ui/ knows which one it has. `features` says what the one in use can do.
+
+import { createWebBridge } from './web-bridge.js';
 
 /** The Tauri 2 global API (`app.withGlobalTauri: true`), or null when the page runs outside the app. */
 const tauriCore = (typeof window !== 'undefined' && window.__TAURI__ && window.__TAURI__.core) || null;
@@ -72,10 +75,12 @@ function eventChannel(onEvent) {
   return channel;
 }
 
-/** The bridge object of docs/APP-BRIDGE.md. */
-export const bridge = Object.freeze({
+/** The bridge object of docs/APP-BRIDGE.md, inside the desktop app. */
+const appBridge = Object.freeze({
   /** True when running inside the app (the shell's API is present). */
   available: Boolean(tauriCore),
+  /** The desktop app can do everything the UI offers (see web-bridge.js for the browser's subset). */
+  features: Object.freeze({ host: true, profiles: true, trust: true, address: true, notifications: true }),
 
   appInfo: () => call('app_info', {}),
   autoConnect: (onEvent) => call('auto_connect', { onEvent: eventChannel(onEvent) }),
@@ -111,5 +116,8 @@ export const bridge = Object.freeze({
   setActiveRoom: ({ room }) => call('set_active_room', { room }),
   setUnread: ({ total }) => call('set_unread', { total }),
 });
+
+/** The app's bridge inside the desktop app; in a browser, the one that talks to the server that served the page. */
+export const bridge = tauriCore || typeof window === 'undefined' ? appBridge : createWebBridge(window.location);
 
 export default bridge;

@@ -12,7 +12,7 @@ import { applyEvent } from './events.js';
 import { atNewest } from './conversation.js';
 import { totalUnread, openConversations } from './selectors.js';
 import * as store from './store.js';
-import { fillIcons, setText, hue, initial } from './view/dom.js';
+import { fillIcons, setText, hue, initial, show } from './view/dom.js';
 import { renderBanner, renderHeader, renderTyping, renderIdentity } from './view/chrome.js';
 import { renderConversations, renderOnline } from './view/sidebar.js';
 import { createMessageView } from './view/messages.js';
@@ -320,8 +320,31 @@ function tick() {
 
 // --- Start-up -------------------------------------------------------------------------------------------------
 
+/**
+ * Hides the controls the bridge in use cannot carry out (in a browser: hosting, remembered servers, another
+ * server's address; notification switches when the browser has no notifications), so no button is ever broken.
+ */
+function applyFeatures(features) {
+  const f = features || {};
+  const hide = (node) => node && show(node, false);
+  if (!f.host) for (const id of ['host-btn', 'host-panel']) hide($(id));
+  if (!f.host) hide(document.querySelector('.divider-or'));
+  if (!f.profiles) {
+    hide($('recent-section'));
+    hide($('remember') && $('remember').closest('label'));
+  }
+  if (!f.address) {
+    const url = $('server-url');
+    url.value = bridge.serverAddress || url.value;
+    hide(url.closest('.field'));
+  }
+  if (!f.notifications) for (const id of ['dnd-toggle', 'mute-toggle']) hide($(id));
+  document.body.classList.toggle('in-browser', !f.host);
+}
+
 async function start() {
   fillIcons();
+  applyFeatures(bridge.features);
   els = {
     connect: $('connect-screen'),
     chat: $('chat-screen'),

@@ -63,6 +63,22 @@ fn node_tests(root: &Path) -> Command {
     command
 }
 
+/// `node --test` over the browser tests: the web client served by the debug server binary, in headless Chromium.
+fn browser_tests(root: &Path) -> Command {
+    let dir = root.join(setup::BROWSER_TESTS_DIR);
+    let mut command = Command::new("node");
+    command.current_dir(&dir).arg("--test");
+    let tests = std::fs::read_dir(&dir).into_iter().flatten().flatten();
+    let mut files: Vec<PathBuf> =
+        tests.map(|entry| entry.path()).filter(|p| p.to_string_lossy().ends_with(".test.mjs")).collect();
+    files.sort();
+    command.args(files);
+    command.env("PARLOR_SERVER", target_dir(root).join("debug").join("parlor-server"));
+    command.env("PARLOR_CHROMIUM", setup::CHROMIUM);
+    command.env("PARLOR_ARTIFACTS", root.join("artifacts").join("browser"));
+    command
+}
+
 fn steps(root: &Path, tools: &Tools) -> Vec<Step> {
     let mut tests = cargo(root, &["test", "--workspace"]);
     let python: OsString = tools.python.clone().unwrap_or_else(|| "python3".into());
@@ -98,6 +114,13 @@ fn steps(root: &Path, tools: &Tools) -> Vec<Step> {
             hint: "see the build errors above",
         },
         Step {
+            title: "End-to-end: the web client in Chromium (playwright-core)",
+            command: browser_tests(root),
+            counts_tests: true,
+            hint: "see the failing browser tests above; screenshots are in artifacts/browser (with --no-install, \
+                   run once without it so `npm ci` installs playwright-core in e2e/browser)",
+        },
+        Step {
             title: "End-to-end: the desktop app under Xvfb (WebDriver, dunst, GNOME Keyring)",
             command: e2e,
             counts_tests: true,
@@ -108,7 +131,7 @@ fn steps(root: &Path, tools: &Tools) -> Vec<Step> {
 
 /// Runs the installs (when `install`) and then every step.
 pub fn test(root: &Path, install: bool) -> Result<()> {
-    let tools = if install { prepare()? } else { skip_prepare() };
+    let tools = if install { prepare(root)? } else { skip_prepare() };
     let mut steps = steps(root, &tools);
     let total = steps.len();
     let mut tests = Tally::default();
@@ -128,11 +151,12 @@ pub fn test(root: &Path, install: bool) -> Result<()> {
 }
 
 /// Installs what is missing and finds the tools the steps use.
-fn prepare() -> Result<Tools> {
+fn prepare(root: &Path) -> Result<Tools> {
     crate::header("Checking what building and testing need");
     setup::ensure_packages(&[setup::BUILD_PACKAGES, setup::TEST_PACKAGES].concat())?;
     setup::ensure_rust_components()?;
     setup::ensure_node()?;
+    setup::ensure_browser_tests(root)?;
     let tauri_driver = setup::ensure_tauri_driver()?;
     let python = match preset_python() {
         Some(python) => python,

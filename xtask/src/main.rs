@@ -118,7 +118,9 @@ Commands:
                     3. cargo test --workspace   (with PARLOR_PYTHON set, see below)
                     4. node --test ui/test/*.test.mjs   (the UI's pure modules)
                     5. cargo build of the app and server
-                    6. end-to-end tests of the app window: bash e2e/session.sh … e2e/run.py
+                    6. end-to-end tests of the web client the server serves: node --test e2e/browser/*.test.mjs
+                       (playwright-core driving headless /usr/bin/chromium; screenshots in artifacts/browser/)
+                    7. end-to-end tests of the app window: bash e2e/session.sh … e2e/run.py
                        (Xvfb, D-Bus, GNOME Keyring, dunst, tauri-driver + WebKitWebDriver)
   bench [--quick] Build release binaries and run the benchmarks (server: parlor-bench; app:
                   e2e/bench_app.py under Xvfb); results in artifacts/bench/. Needs an idle machine.
@@ -133,7 +135,8 @@ What gets installed (only what is missing):
   test       apt packages: {test}
              rustup components: {components}
              tauri-driver (cargo install tauri-driver --version ^2 --locked)
-             node, if missing (apt: nodejs)
+             node, if missing (apt: nodejs); chromium and npm, if missing (apt)
+             playwright-core in e2e/browser (npm ci, cache in ~/.cache/parlor/npm)
              a Python venv at ~/.cache/parlor/venv with: {python}
              (passed to the tests as PARLOR_PYTHON; a PARLOR_PYTHON already set is used instead)
   Without apt-get, the needed packages are listed and the command carries on.

@@ -1,5 +1,6 @@
-//! Making a machine ready: system packages through apt (Debian/Ubuntu), the rustfmt and clippy components, and a
-//! Python virtual environment with `websockets` for the tests that drive the server from Python.
+//! Making a machine ready: system packages through apt (Debian/Ubuntu), the rustfmt and clippy components, a
+//! Python virtual environment with `websockets` for the tests that drive the server from Python, and Chromium with
+//! `playwright-core` (npm) for the web client's tests.
 //!
 //! Everything here only acts when something is missing, says what it will install before installing it, and on a
 //! system without apt prints what is needed and carries on.
@@ -39,6 +40,12 @@ pub const TEST_PACKAGES: &[&str] = &[
     "libsecret-tools",
     "keyutils",
 ];
+
+/// The browser the web client's tests drive (Debian's Chromium, never a downloaded one).
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// Where the browser tests live: a Node project whose only dependency is `playwright-core`.
+pub const BROWSER_TESTS_DIR: &str = "e2e/browser";
 
 /// The WebDriver bridge between WebDriver clients and the app (`cargo install`ed when missing).
 pub const TAURI_DRIVER: (&str, &str) = ("tauri-driver", "^2");
@@ -106,6 +113,29 @@ pub fn ensure_node() -> Result<()> {
     ensure_packages(&["nodejs"])
 }
 
+/// Makes sure the web client's tests can run: Debian's `chromium`, `node` and `npm` (each installed with apt only
+/// when missing, so a Node.js from elsewhere that brings its own npm is left alone), then `npm ci` in
+/// [`BROWSER_TESTS_DIR`] with npm's cache under `~/.cache/parlor/npm`, so a second run installs from the cache.
+pub fn ensure_browser_tests(root: &Path) -> Result<()> {
+    if !Path::new(CHROMIUM).exists() {
+        ensure_packages(&["chromium"])?;
+    }
+    ensure_node()?;
+    if !cmd::probe(Command::new("npm").arg("--version")) {
+        ensure_packages(&["npm"])?;
+    }
+    let dir = root.join(BROWSER_TESTS_DIR);
+    let cache = cache_dir()?.join("npm");
+    println!("Installing the browser tests' Node packages (npm ci in {BROWSER_TESTS_DIR}, cache {})", cache.display());
+    cmd::run(
+        Command::new("npm")
+            .current_dir(&dir)
+            .args(["ci", "--prefer-offline", "--no-audit", "--no-fund", "--cache"])
+            .arg(&cache),
+    )
+    .context("could not install playwright-core for the browser tests (npm ci)")
+}
+
 /// Installs tauri-driver with cargo when it is not on PATH; returns the program to run.
 pub fn ensure_tauri_driver() -> Result<PathBuf> {
     let (name, version) = TAURI_DRIVER;
@@ -159,11 +189,16 @@ pub fn existing_python_venv() -> Option<PathBuf> {
 
 /// Where the tests' virtual environment lives: `$HOME/.cache/parlor/venv`, outside the checkout.
 pub fn venv_dir() -> Result<PathBuf> {
+    Ok(cache_dir()?.join("venv"))
+}
+
+/// `$HOME/.cache/parlor`: what the tests install outside the checkout (the Python venv, npm's cache).
+fn cache_dir() -> Result<PathBuf> {
     let home = env::var_os("HOME")
         .or_else(|| env::var_os("USERPROFILE"))
         .filter(|h| !h.is_empty())
-        .context("neither HOME nor USERPROFILE is set, so there is no place for the Python virtual environment")?;
-    Ok(PathBuf::from(home).join(".cache").join("parlor").join("venv"))
+        .context("neither HOME nor USERPROFILE is set, so there is no place for the test tools' cache")?;
+    Ok(PathBuf::from(home).join(".cache").join("parlor"))
 }
 
 fn venv_python(venv: &Path) -> PathBuf {

@@ -1,0 +1,185 @@
+// What the browser tests share: the real parlor-server binary on a loopback port with a temporary data directory
+// (killed and restarted on the same port when a test asks), Debian's Chromium driven by playwright-core, and a
+// page signed in to the web client the server serves.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..', '..');
+
+/** The server binary: PARLOR_SERVER, else the debug build in CARGO_TARGET_DIR (or target/). */
+export const SERVER_BIN =
+  process.env.PARLOR_SERVER || join(process.env.CARGO_TARGET_DIR || join(root, 'target'), 'debug', 'parlor-server');
+
+/** Where screenshots go: PARLOR_ARTIFACTS, else artifacts/browser/ in the repository. */
+export const ARTIFACTS = process.env.PARLOR_ARTIFACTS || join(root, 'artifacts', 'browser');
+
+/** Chromium: Debian's package, never a downloaded browser. */
+export const CHROMIUM = process.env.PARLOR_CHROMIUM || '/usr/bin/chromium';
+
+/**
+ * A parlor-server process with its own data directory; `restart()` keeps the port and the history. With `tls`, it
+ * serves `https://` and `wss://` with its self-signed certificate.
+ */
+export class Server {
+  constructor({ tls = false } = {}) {
+    this.tls = tls;
+    this.dataDir = mkdtempSync(join(tmpdir(), 'parlor-browser-'));
+    this.child = null;
+    this.port = 0;
+    this.log = [];
+  }
+
+  /** Starts the binary and resolves once it printed the address it listens on. */
+  async start() {
+    const bind = `127.0.0.1:${this.port}`;
+    const args = ['--bind', bind, '--data-dir', this.dataDir, '--log-level', 'warn', ...(this.tls ? ['--tls'] : [])];
+    const child = spawn(SERVER_BIN, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    child.stderr.on('data', (chunk) => this.log.push(String(chunk)));
+    const firstLine = await new Promise((resolvePromise, reject) => {
+      const lines = createInterface({ input: child.stdout });
+      lines.once('line', (line) => resolvePromise(line));
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`parlor-server exited (${code}) before listening: ${this.log.join('')}`)));
+    });
+    const match = /listening on wss?:\/\/127\.0\.0\.1:(\d+)\/ws/.exec(firstLine);
+    if (!match) throw new Error(`unexpected first line from parlor-server: ${firstLine}`);
+    this.port = Number(match[1]);
+    return this;
+  }
+
+  get url() {
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}/`;
+  }
+
+  /** SIGKILL: no goodbye to the clients, as in a crash or a pulled plug. Resolves once the process is gone. */
+  async kill() {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await gone;
+    this.child = null;
+  }
+
+  async restart() {
+    await this.kill();
+    return this.start();
+  }
+
+  async close() {
+    await this.kill();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Launches headless Chromium with the flags that keep it quiet and offline. `extraArgs`: e.g. a host resolver rule,
+ * so a page can be opened under a LAN name such as `classroom.local`.
+ */
+export function launchBrowser(extraArgs = []) {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      ...extraArgs,
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
+
+/**
+ * A page of its own browser context with the web client open, recording what a test checks afterwards: dialogs
+ * (accepted, so nothing blocks), page errors, console errors, CSP violation reports, and notifications (the
+ * Notification API replaced by a recorder, permission granted).
+ */
+export async function openClient(browser, server, url = server.url) {
+  // The certificate is self-signed: the browser is told to accept it, as a student does after comparing it.
+  const context = await browser.newContext({ ignoreHTTPSErrors: server.tls });
+  const page = await context.newPage();
+  const seen = { dialogs: [], errors: [], console: [] };
+  page.on('dialog', (dialog) => {
+    seen.dialogs.push(dialog.message());
+    dialog.dismiss().catch(() => {});
+  });
+  page.on('pageerror', (err) => seen.errors.push(String(err)));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' || msg.type() === 'warning') seen.console.push(msg.text());
+  });
+  await page.addInitScript(() => {
+    window.__xss = 0;
+    window.__csp = [];
+    window.__notes = [];
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`);
+    });
+    class RecordingNotification {
+      constructor(title, options = {}) {
+        window.__notes.push({ title, body: options.body || '' });
+      }
+      close() {}
+      static requestPermission() {
+        return Promise.resolve('granted');
+      }
+    }
+    RecordingNotification.permission = 'granted';
+    window.Notification = RecordingNotification;
+  });
+  await page.goto(url);
+  return { context, page, seen };
+}
+
+/** Fills the connect form with `nick` and waits for the chat screen. */
+export async function signIn(page, nick) {
+  await page.fill('#nick', nick);
+  await page.click('#connect-btn');
+  await page.waitForSelector('#chat-screen:not([hidden])');
+  await page.waitForSelector('#room-list li[data-room="lobby"]');
+}
+
+/** Types `text` in the composer and sends it with Enter. */
+export async function say(page, text) {
+  await page.fill('#composer-input', text);
+  await page.press('#composer-input', 'Enter');
+}
+
+/** The message list's entries whose text is exactly `text` (`pending`: only those not yet acknowledged). */
+export function messagesWithText(page, text, { pending = false } = {}) {
+  return page.evaluate(
+    ([wanted, onlyPending]) =>
+      [...document.querySelectorAll(`#messages li.message${onlyPending ? '.pending' : ''} .text`)].filter(
+        (node) => node.textContent === wanted,
+      ).length,
+    [text, pending],
+  );
+}
+
+/** Waits until the message list holds exactly one acknowledged message with `text`. */
+export async function waitForMessage(page, text) {
+  await page.waitForFunction(
+    (wanted) =>
+      [...document.querySelectorAll('#messages li.message:not(.pending) .text')].some((n) => n.textContent === wanted),
+    text,
+    { timeout: 30000 },
+  );
+}
+
+/** Saves a screenshot of the window under ARTIFACTS (the chat fills the window; the list scrolls inside it). */
+export async function screenshot(page, name) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, name) });
+}

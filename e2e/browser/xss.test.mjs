@@ -1,0 +1,131 @@
+// Hostile text in the web client stays text: an XSS corpus sent as messages and as a room topic (and tried as a
+// nickname, which the name rules refuse) must show up verbatim, run nothing (no dialog, no global flag set by a
+// payload), inject no element, and trip no Content Security Policy report. The CSP itself is checked to be in force.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { Server, launchBrowser, openClient, signIn, say, waitForMessage, screenshot } from './harness.mjs';
+
+/** Each would set `window.__xss` or open a dialog if the UI ever handed it to the HTML parser or to a URL. */
+const CORPUS = [
+  '<script>window.__xss = 1; alert("script")</script>',
+  '<img src=x onerror="window.__xss = 2; alert(\'img\')">',
+  '<svg onload="window.__xss = 3; alert(\'svg\')"><circle r="5"/></svg>',
+  '<svg><script>window.__xss = 4</script></svg>',
+  '<a href="javascript:window.__xss = 5; alert(\'link\')">click me</a>',
+  'javascript:window.__xss=6;alert("bare")',
+  '<iframe src="javascript:parent.__xss = 7; alert(\'frame\')"></iframe>',
+  '<iframe srcdoc="<script>parent.__xss = 8</script>"></iframe>',
+  '"><img src=x onerror=alert("attr")>',
+  "' onmouseover='window.__xss = 9' x='",
+  '</li></ul><script>window.__xss = 10</script>',
+  '</textarea><img src=x onerror=alert("textarea")>',
+  '<style>body { display: none }</style><link rel=stylesheet href="data:text/css,body{display:none}">',
+  '<math><mtext><table><mglyph><style><img src=x onerror="window.__xss = 11">',
+  '<object data="javascript:alert(\'object\')"></object><embed src="javascript:alert(1)">',
+  '<details open ontoggle="window.__xss = 12">',
+  '<base href="javascript:alert(1)//">',
+  '<form action="javascript:alert(1)"><button>go</button></form>',
+  '${alert(1)} {{constructor.constructor("window.__xss = 13")()}}',
+  '&lt;script&gt;alert(1)&lt;/script&gt; &#60;img src=x onerror=alert(1)&#62;',
+  'right\u200fto\u200eleft \u05e9\u05dc\u05d5\u05dd <b>bold</b> \u0645\u0631\u062d\u0628\u0627 @bob',
+  `<img src=x onerror="window.__xss = 14">${'\u{1F600}<b>x</b>'.repeat(300)}`,
+  '<img src=x onerror=alert(1)>'.repeat(4000 / 28),
+];
+
+/** Bidirectional override characters: refused by the server (PROTOCOL.md §4), so they never reach a screen. */
+const BIDI = 'invoice \u202egnp.exe\u202c <img src=x onerror="window.__xss = 15">';
+
+/** Topics are one line of at most 200 characters. */
+const TOPIC = '<img src=x onerror="window.__xss = 16; alert(\'topic\')"><script>alert(1)</script>';
+
+/** Elements a payload would have to create to run or to change the page. */
+const TAGS = ['script', 'img', 'svg', 'iframe', 'object', 'embed', 'a', 'style', 'link', 'math', 'details', 'base', 'form', 'b'];
+
+const countTags = (page) =>
+  page.evaluate((tags) => Object.fromEntries(tags.map((t) => [t, document.getElementsByTagName(t).length])), TAGS);
+
+let server;
+let browser;
+let eve;
+let bob;
+
+before(async () => {
+  server = await new Server().start();
+  browser = await launchBrowser();
+  eve = await openClient(browser, server);
+  bob = await openClient(browser, server);
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) await server.close();
+});
+
+test('the page is under a CSP that stops inline script', async () => {
+  const { page } = bob;
+  const blocked = await page.evaluate(async () => {
+    const script = document.createElement('script');
+    script.textContent = 'window.__inline = 1';
+    document.body.append(script);
+    const handler = document.createElement('div');
+    handler.setAttribute('onclick', 'window.__inline = 2');
+    document.body.append(handler);
+    handler.click();
+    await new Promise((r) => setTimeout(r, 0));
+    const ran = window.__inline;
+    script.remove();
+    handler.remove();
+    const reports = window.__csp.splice(0);
+    return { ran: ran === undefined ? null : ran, reports };
+  });
+  assert.equal(blocked.ran, null, 'inline script must not run');
+  assert.ok(blocked.reports.some((r) => r.startsWith('script-src')), `CSP reports: ${blocked.reports}`);
+  assert.ok(bob.seen.console.some((m) => /Content Security Policy/.test(m)), 'the browser logged the refusal');
+  bob.seen.console.length = 0; // Those were this probe's; the corpus test below expects none.
+});
+
+test('a hostile nickname is refused before it reaches the server', async () => {
+  const { page } = eve;
+  const before = await countTags(page);
+  await page.fill('#nick', '<img src=x onerror=alert(1)>');
+  await page.click('#connect-btn');
+  await page.waitForSelector('#connect-error:not([hidden])');
+  assert.match(await page.textContent('#connect-error'), /letters, digits/);
+  assert.deepEqual(await countTags(page), before);
+  assert.equal(await page.isVisible('#chat-screen'), false);
+});
+
+test('hostile messages and topics render as inert text', async () => {
+  await signIn(eve.page, 'eve');
+  await signIn(bob.page, 'bob');
+  const before = await countTags(bob.page);
+
+  for (const text of CORPUS) await say(eve.page, text);
+  await say(eve.page, BIDI);
+  await eve.page.waitForSelector('#messages li.message.pending .dismiss-btn'); // The server refused the bidi text.
+  await eve.page.click('#room-topic');
+  await eve.page.fill('#topic-input', TOPIC);
+  await eve.page.press('#topic-input', 'Enter');
+  await say(eve.page, 'end of corpus');
+  await waitForMessage(bob.page, 'end of corpus');
+  await bob.page.waitForFunction((topic) => document.querySelector('#room-topic').textContent === topic, TOPIC);
+
+  const shown = await bob.page.evaluate(() => [...document.querySelectorAll('#messages li.message .text')].map((n) => n.textContent));
+  for (const text of CORPUS) assert.ok(shown.includes(text), `shown verbatim: ${text.slice(0, 60)}`);
+  assert.ok(!shown.some((t) => t.includes('gnp.exe')), 'refused text is not shown to others');
+  const notices = await bob.page.evaluate(() => [...document.querySelectorAll('#messages li.notice')].map((n) => n.textContent));
+  assert.ok(notices.some((n) => n.includes(TOPIC)), 'the topic change is told as text');
+
+  for (const [who, { page, seen }] of [['bob', bob], ['eve', eve]]) {
+    if (who === 'bob') assert.deepEqual(await countTags(page), before, 'no element injected');
+    const state = await page.evaluate(() => ({ xss: window.__xss, csp: window.__csp }));
+    assert.equal(state.xss, 0, `${who}: no payload ran`);
+    assert.deepEqual(state.csp, [], `${who}: no CSP violation`);
+    assert.deepEqual(seen.dialogs, [], `${who}: no dialog`);
+    assert.deepEqual(seen.errors, [], `${who}: no script error`);
+    assert.deepEqual(seen.console.filter((m) => /Content Security Policy|Refused/i.test(m)), [], `${who}: console`);
+  }
+  await screenshot(bob.page, 'xss.png');
+});
