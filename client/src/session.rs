@@ -222,6 +222,14 @@ impl Session {
                 }
                 core.forward(ServerEvent::Error(error));
             }
+            // Slow mode: the same message is welcome once the interval has passed.
+            ErrorCode::SlowMode => {
+                if in_flight {
+                    let wait = error.retry_after_ms.map_or(DEFAULT_RETRY_AFTER, Duration::from_millis);
+                    self.retry_at = Some(self.retry_at.map_or(now + wait, |at| at.max(now + wait)));
+                }
+                core.forward(ServerEvent::Error(error));
+            }
             // The server is going away; the message goes out again after the reconnect.
             ErrorCode::Unavailable => tracing::info!(%client_id, "server unavailable; the message stays queued"),
             // Resending cannot fix the rest (invalid text, no such user, not in the room, …): drop it and say so.

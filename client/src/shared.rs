@@ -90,19 +90,5 @@ impl Core {
 
 /// A request's `type`, for logs: frames themselves are never logged (a `hello` carries the password).
 pub(crate) fn kind(message: &ClientMessage) -> &'static str {
-    match message {
-        ClientMessage::Hello { .. } => "hello",
-        ClientMessage::Join { .. } => "join",
-        ClientMessage::Leave { .. } => "leave",
-        ClientMessage::CreateRoom { .. } => "create_room",
-        ClientMessage::SetTopic { .. } => "set_topic",
-        ClientMessage::ListRooms => "list_rooms",
-        ClientMessage::Who { .. } => "who",
-        ClientMessage::Send { .. } => "send",
-        ClientMessage::Typing { .. } => "typing",
-        ClientMessage::History { .. } => "history",
-        ClientMessage::Register { .. } => "register",
-        ClientMessage::LogoutEverywhere => "logout_everywhere",
-        ClientMessage::Ping { .. } => "ping",
-    }
+    message.kind()
 }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use parlor_client::{ClientError, ClientEvent};
-use parlor_protocol::{ErrorCode, ServerEvent};
+use parlor_protocol::{ClientMessage, ErrorCode, ServerEvent};
 use parlor_server::ServerLimits;
 
 use crate::util::{free_port, url_of, RawClient, TestClient, TestServer};
@@ -89,5 +89,37 @@ async fn requests_get_their_replies_and_refusals_are_forwarded() {
         .await;
     assert_eq!(code, ErrorCode::NoSuchUser);
     ana.wait_outbox_empty().await;
+    ana.client.shutdown().await;
+}
+
+#[tokio::test]
+async fn messages_written_faster_than_slow_mode_allows_go_out_as_the_room_allows() {
+    let server = TestServer::start().await;
+    let mut teacher = RawClient::connect(&server.url(), "teacher").await;
+    let token = std::fs::read_to_string(server.dir.path().join(parlor_server::MODERATOR_TOKEN_FILE)).expect("token");
+    teacher.send(&ClientMessage::Moderate { token: token.into() }).await;
+    teacher.recv_until(|e| matches!(e, ServerEvent::Moderating).then_some(())).await;
+    teacher.join("lobby").await;
+    teacher.send(&ClientMessage::SlowMode { room: "lobby".into(), seconds: 1 }).await;
+    teacher.recv_until(|e| matches!(e, ServerEvent::RoomState(_)).then_some(())).await;
+
+    let mut ana = TestClient::start(&server.url(), "ana");
+    ana.client.join("lobby").expect("join");
+    let texts = ["one", "two", "three"];
+    for text in texts {
+        ana.client.send("lobby", text).expect("queued");
+    }
+    // Each refusal says when to retry; the client waits that long and sends the same message again.
+    let received = ana.wait_messages("lobby", texts.len(), Duration::from_secs(15)).await;
+    assert_eq!(received.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(), texts);
+    ana.wait_outbox_empty().await;
+    let slowed = ana
+        .log
+        .iter()
+        .filter(
+            |e| matches!(e, ClientEvent::Server { event: ServerEvent::Error(err) } if err.code == ErrorCode::SlowMode),
+        )
+        .count();
+    assert!(slowed >= 2, "the server held back the second and third message ({slowed} refusals)");
     ana.client.shutdown().await;
 }

@@ -101,12 +101,64 @@ pub enum ClientMessage {
     },
     /// Revoke every session token of the signed-in account (including this connection's): "log out everywhere".
     LogoutEverywhere,
+    /// Become a moderator on this connection with the server's moderator token (the host has it): moderators may
+    /// lock rooms and set slow mode.
+    Moderate {
+        /// The moderator token from the server's data directory (`moderator-token`).
+        token: Secret,
+    },
+    /// Moderators: only moderators may post in the room until it is unlocked, or for `seconds` if given.
+    LockRoom {
+        /// The room.
+        room: String,
+        /// Unlock by itself after this many seconds (a countdown clients show); without it, until `unlock_room`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seconds: Option<u32>,
+    },
+    /// Moderators: everyone may post in the room again.
+    UnlockRoom {
+        /// The room.
+        room: String,
+    },
+    /// Moderators: each participant may post one message per `seconds` in the room; `0` turns slow mode off.
+    SlowMode {
+        /// The room.
+        room: String,
+        /// Seconds between one participant's messages.
+        seconds: u32,
+    },
     /// An application-level ping for clients (such as browsers) that cannot send WebSocket pings.
     Ping {
         /// Echoed back in the `pong`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         nonce: Option<String>,
     },
+}
+
+impl ClientMessage {
+    /// The message's `type` as on the wire: for logs, which must never hold the frame itself (a `hello` carries
+    /// passwords).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Hello { .. } => "hello",
+            Self::Join { .. } => "join",
+            Self::Leave { .. } => "leave",
+            Self::CreateRoom { .. } => "create_room",
+            Self::SetTopic { .. } => "set_topic",
+            Self::ListRooms => "list_rooms",
+            Self::Who { .. } => "who",
+            Self::Send { .. } => "send",
+            Self::Typing { .. } => "typing",
+            Self::History { .. } => "history",
+            Self::Register { .. } => "register",
+            Self::LogoutEverywhere => "logout_everywhere",
+            Self::Moderate { .. } => "moderate",
+            Self::LockRoom { .. } => "lock_room",
+            Self::UnlockRoom { .. } => "unlock_room",
+            Self::SlowMode { .. } => "slow_mode",
+            Self::Ping { .. } => "ping",
+        }
+    }
 }
 
 /// Every `type` a client may send, so a decoder can tell an unknown type from a malformed known one.
@@ -123,6 +175,10 @@ pub const CLIENT_TYPES: &[&str] = &[
     "history",
     "register",
     "logout_everywhere",
+    "moderate",
+    "lock_room",
+    "unlock_room",
+    "slow_mode",
     "ping",
 ];
 
@@ -230,11 +286,16 @@ mod tests {
             ClientMessage::History { room: "lobby".into(), before: Some(10), after: None, limit: Some(50) },
             ClientMessage::Register { password: "correct horse".into() },
             ClientMessage::LogoutEverywhere,
+            ClientMessage::Moderate { token: "m0d".into() },
+            ClientMessage::LockRoom { room: "maths".into(), seconds: Some(300) },
+            ClientMessage::UnlockRoom { room: "maths".into() },
+            ClientMessage::SlowMode { room: "maths".into(), seconds: 10 },
             ClientMessage::Ping { nonce: None },
         ];
         assert_eq!(all.len(), CLIENT_TYPES.len());
         for message in all {
             let json = serde_json::to_string(&message).expect("serialise");
+            assert!(json.contains(&format!("\"type\":\"{}\"", message.kind())), "{json}");
             assert_eq!(decode(&json), Ok(message), "{json}");
         }
     }

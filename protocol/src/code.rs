@@ -68,6 +68,14 @@ pub enum ErrorCode {
     InvalidRange,
     /// The connection sends faster than `limits.rate_per_second`; the frame was dropped. Retry after `retry_after_ms`.
     RateLimited,
+    /// A moderator request (`lock_room`, `unlock_room`, `slow_mode`) from a connection that is not a moderator, or
+    /// `moderate` with a wrong token.
+    NotModerator,
+    /// The room is locked: only moderators may post until it is unlocked (`room_state` says until when).
+    RoomLocked,
+    /// Slow mode: this participant posted in the room less than `slow_mode_s` seconds ago. Retry after
+    /// `retry_after_ms`.
+    SlowMode,
     /// The server already holds as many rooms as it allows.
     TooManyRooms,
     /// The server could not store the message; nothing was sent to anyone. Retry later.
@@ -114,6 +122,9 @@ impl ErrorCode {
             Self::InvalidClientId => "invalid_client_id",
             Self::InvalidRange => "invalid_range",
             Self::RateLimited => "rate_limited",
+            Self::NotModerator => "not_moderator",
+            Self::RoomLocked => "room_locked",
+            Self::SlowMode => "slow_mode",
             Self::TooManyRooms => "too_many_rooms",
             Self::StorageFailed => "storage_failed",
             Self::Unavailable => "unavailable",

@@ -28,7 +28,7 @@ pub use names::{Conversation, NameError};
 pub use secret::Secret;
 pub use server::{
     Ack, ChatMessage, DmInfo, ErrorEvent, Gap, GapReason, HistoryPage, IdentityKind, Joined, LeaveReason, Limits,
-    RoomInfo, ServerEvent, Welcome,
+    RoomInfo, RoomState, ServerEvent, Welcome,
 };
 
 /// The protocol version this crate speaks. A client states it in `hello`; the server refuses a version it does not

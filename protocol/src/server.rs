@@ -86,12 +86,34 @@ pub enum ServerEvent {
         /// How many tokens were revoked.
         sessions: u64,
     },
+    /// The reply to `moderate`: this connection may now use the moderator requests.
+    Moderating,
+    /// A room's moderation state: sent to its members when a moderator changes it (or a timed lock ends), and to a
+    /// client joining while it is not the default (unlocked, no slow mode).
+    RoomState(RoomState),
     /// The reply to `ping`.
     Pong {
         /// The ping's nonce.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         nonce: Option<String>,
     },
+}
+
+/// Who may post in a room, and how often.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomState {
+    /// The room.
+    pub room: String,
+    /// Only moderators may post.
+    pub locked: bool,
+    /// When a timed lock ends (Unix milliseconds), for a countdown; absent for a lock without end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locked_until_ms: Option<i64>,
+    /// Seconds between one participant's messages; `0`: no slow mode.
+    pub slow_mode_s: u32,
+    /// The moderator who made the last change; absent when a timed lock ended by itself or on `join`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
 }
 
 /// The session's starting state, so a client can draw its window from one message.

@@ -97,6 +97,10 @@ fn tag(message: &ClientMessage) -> &'static str {
         ClientMessage::History { .. } => "history",
         ClientMessage::Register { .. } => "register",
         ClientMessage::LogoutEverywhere => "logout_everywhere",
+        ClientMessage::Moderate { .. } => "moderate",
+        ClientMessage::LockRoom { .. } => "lock_room",
+        ClientMessage::UnlockRoom { .. } => "unlock_room",
+        ClientMessage::SlowMode { .. } => "slow_mode",
         ClientMessage::Ping { .. } => "ping",
     }
 }
@@ -494,6 +498,9 @@ fn fields_of_type(kind: &str) -> &'static [&'static str] {
         "\"history\"" => &["room", "before", "after", "limit"],
         "\"ping\"" => &["nonce"],
         "\"register\"" => &["password"],
+        "\"moderate\"" => &["token"],
+        "\"lock_room\"" | "\"slow_mode\"" => &["room", "seconds"],
+        "\"unlock_room\"" => &["room"],
         _ => &[],
     }
 }
@@ -523,7 +530,7 @@ fn slot(dirty: bool) -> impl Strategy<Value = Slot> {
 fn slot_value(name: &str, slot: Slot) -> String {
     match (slot.other, name) {
         (Some(other), _) => other,
-        (None, "protocol" | "after" | "before" | "limit") => slot.number,
+        (None, "protocol" | "after" | "before" | "limit" | "seconds") => slot.number,
         (None, "typing") => slot.flag.to_string(),
         (None, _) => slot.string,
     }
@@ -723,6 +730,10 @@ fn client_message() -> impl Strategy<Value = ClientMessage> {
         ),
         text().prop_map(|password| ClientMessage::Register { password: Secret::new(password) }),
         Just(ClientMessage::LogoutEverywhere),
+        text().prop_map(|token| ClientMessage::Moderate { token: Secret::new(token) }),
+        (text(), any::<Option<u32>>()).prop_map(|(room, seconds)| ClientMessage::LockRoom { room, seconds }),
+        text().prop_map(|room| ClientMessage::UnlockRoom { room }),
+        (text(), any::<u32>()).prop_map(|(room, seconds)| ClientMessage::SlowMode { room, seconds }),
         (text(), any::<Option<u64>>()).prop_map(|(room, after)| ClientMessage::Join { room, after }),
         text().prop_map(|room| ClientMessage::Leave { room }),
         (text(), opt_text()).prop_map(|(room, topic)| ClientMessage::CreateRoom { room, topic }),
@@ -797,6 +808,9 @@ fn fields_of(message: &ClientMessage) -> &'static [&'static str] {
         ClientMessage::History { .. } => &["room", "before", "after", "limit"],
         ClientMessage::Register { .. } => &["password"],
         ClientMessage::LogoutEverywhere => &[],
+        ClientMessage::Moderate { .. } => &["token"],
+        ClientMessage::LockRoom { .. } | ClientMessage::SlowMode { .. } => &["room", "seconds"],
+        ClientMessage::UnlockRoom { .. } => &["room"],
         ClientMessage::Ping { .. } => &["nonce"],
     }
 }

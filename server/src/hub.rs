@@ -8,10 +8,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use parlor_protocol::{Conversation, LeaveReason, RoomInfo, ServerEvent};
+use parlor_protocol::{Conversation, LeaveReason, RoomInfo, RoomState, ServerEvent};
 use tokio::time::Instant;
 
 use crate::outbox::{encode, Frame, PeerHandle, PeerId};
+use crate::rules::{Refusal, RoomRules};
 
 /// Shared presence state.
 #[derive(Debug)]
@@ -44,6 +45,17 @@ struct Room {
     members: BTreeSet<PeerId>,
     /// Typist → when the typing lapses.
     typing: HashMap<PeerId, Instant>,
+    /// Who may post, and how often.
+    rules: RoomRules,
+}
+
+/// How a moderator changes a room's rules.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum RuleChange {
+    /// Lock, for this long or until unlocked.
+    Lock(Option<std::time::Duration>),
+    Unlock,
+    SlowMode(std::time::Duration),
 }
 
 /// The nickname is held by another connection.
@@ -249,6 +261,57 @@ impl Hub {
         }
     }
 
+    /// Applies a moderator's change to a room's rules and tells its members. `None` if there is no such room.
+    pub(crate) fn change_rules(&self, room: &str, change: RuleChange, by: &str, from: PeerId) -> Option<RoomState> {
+        let mut state = self.lock();
+        let entry = state.rooms.get_mut(room)?;
+        match change {
+            RuleChange::Lock(None) => entry.rules.lock(None),
+            RuleChange::Lock(Some(duration)) => {
+                let until_ms =
+                    crate::store::now_ms().saturating_add(i64::try_from(duration.as_millis()).unwrap_or(i64::MAX));
+                entry.rules.lock(Some((Instant::now() + duration, until_ms)));
+            }
+            RuleChange::Unlock => entry.rules.unlock(),
+            RuleChange::SlowMode(every) => entry.rules.set_slow_mode(every),
+        }
+        let room_state = room_state(room, &entry.rules, Some(by));
+        state.broadcast(room, &encode(&ServerEvent::RoomState(room_state.clone())), Some(from));
+        Some(room_state)
+    }
+
+    /// A room's rules as a client sees them, unless they are a fresh room's.
+    pub(crate) fn rules_if_set(&self, room: &str) -> Option<RoomState> {
+        let state = self.lock();
+        let entry = state.rooms.get(room).filter(|entry| !entry.rules.is_default())?;
+        Some(room_state(room, &entry.rules, None))
+    }
+
+    /// Whether the user `key` may post in `room` now (recording the post for slow mode). Rooms that do not exist
+    /// are left to the store to refuse.
+    pub(crate) fn admit_post(&self, room: &str, key: &str, moderator: bool) -> Result<(), Refusal> {
+        let mut state = self.lock();
+        match state.rooms.get_mut(room) {
+            Some(entry) => entry.rules.admit_post(key, moderator, Instant::now()),
+            None => Ok(()),
+        }
+    }
+
+    /// Ends timed locks whose time is up, telling the members.
+    pub(crate) fn expire_locks(&self, now: Instant) {
+        let mut state = self.lock();
+        let mut ended = Vec::new();
+        for (name, room) in &mut state.rooms {
+            if room.rules.expire(now) {
+                ended.push(room_state(name, &room.rules, None));
+            }
+        }
+        for room_state in ended {
+            let room = room_state.room.clone();
+            state.broadcast(&room, &encode(&ServerEvent::RoomState(room_state)), None);
+        }
+    }
+
     /// Ends every typing state whose time is up, telling the others `typing: false`.
     pub(crate) fn expire_typing(&self, now: Instant) {
         let mut state = self.lock();
@@ -271,6 +334,16 @@ impl Hub {
             state.dm_typing.remove(&(id, other.clone()));
             state.send_dm_typing(id, &other, false);
         }
+    }
+}
+
+fn room_state(room: &str, rules: &RoomRules, by: Option<&str>) -> RoomState {
+    RoomState {
+        room: room.to_owned(),
+        locked: rules.locked(),
+        locked_until_ms: rules.locked_until_ms(),
+        slow_mode_s: u32::try_from(rules.slow_mode().as_secs()).unwrap_or(u32::MAX),
+        by: by.map(str::to_owned),
     }
 }
 

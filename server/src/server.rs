@@ -53,6 +53,8 @@ pub(crate) struct Shared {
     pub(crate) allowed_origins: Vec<String>,
     /// Connections and request budgets per client address.
     pub(crate) per_ip: Arc<PerIp>,
+    /// What `moderate` must carry.
+    pub(crate) moderator_token: ServerPassword,
 }
 
 /// How a connection reached the server.
@@ -153,6 +155,11 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     } else {
         None
     };
+    let dir = data_dir.clone();
+    let moderator_token = tokio::task::spawn_blocking(move || crate::moderator_token::load_or_create(&dir))
+        .await
+        .map_err(|_| ServerError::StoreClosed)?
+        .map_err(|source| ServerError::DataDir { path: data_dir.clone(), source })?;
     let listener = listen(bind).map_err(|source| ServerError::Bind { addr: bind, source })?;
     let local_addr = listener.local_addr()?;
     let per_ip = PerIp::new(limits.max_connections_per_ip, limits.ip_rate_per_second, limits.ip_rate_burst);
@@ -169,6 +176,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         allow_plain,
         allowed_origins,
         per_ip,
+        moderator_token,
     });
     let (trigger, shutdown) = shutdown::channel();
     tracing::info!(%local_addr, data_dir = %data_dir.display(), "listening");
@@ -189,7 +197,7 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
 }
 
 async fn run(listener: TcpListener, shared: Arc<Shared>, mut shutdown: Shutdown, writer: WriterThread) {
-    let sweeper = tokio::spawn(sweep_typing(shared.clone(), shutdown.clone()));
+    let sweeper = tokio::spawn(sweep_timers(shared.clone(), shutdown.clone()));
     loop {
         tokio::select! {
             () = shutdown.recv() => break,
@@ -264,13 +272,17 @@ where
     }
 }
 
-async fn sweep_typing(shared: Arc<Shared>, mut shutdown: Shutdown) {
+async fn sweep_timers(shared: Arc<Shared>, mut shutdown: Shutdown) {
     let period = (shared.limits.typing_ttl / 4).max(Duration::from_millis(50));
     let mut tick = tokio::time::interval(period);
     loop {
         tokio::select! {
             () = shutdown.recv() => break,
-            _ = tick.tick() => shared.hub.expire_typing(Instant::now()),
+            _ = tick.tick() => {
+                let now = Instant::now();
+                shared.hub.expire_typing(now);
+                shared.hub.expire_locks(now);
+            }
         }
     }
 }

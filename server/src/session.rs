@@ -14,8 +14,10 @@ use parlor_protocol::{
 use tokio::time::Instant;
 
 use crate::accounts::{Admitted, Refused};
+use crate::hub::RuleChange;
 use crate::outbox::PeerHandle;
 use crate::rate::TokenBucket;
+use crate::rules::Refusal;
 use crate::server::Shared;
 use crate::store::{Anchor, Append, Greeting, Op};
 
@@ -34,6 +36,8 @@ struct Identity {
     nick: String,
     key: String,
     kind: IdentityKind,
+    /// Gave the moderator token (`moderate`) on this connection.
+    moderator: bool,
 }
 
 /// Protocol state of one connection.
@@ -172,6 +176,21 @@ impl Session {
                 return self.refuse(refusal);
             }
             (_, None) => return self.refuse(error(ErrorCode::HelloRequired, "send hello first")),
+            (ClientMessage::Moderate { token }, Some(_)) => {
+                let granted = self.shared.moderator_token.matches(token.expose());
+                return match self.identity.as_mut() {
+                    Some(identity) if granted => {
+                        identity.moderator = true;
+                        tracing::info!(nick = %identity.nick, "became a moderator");
+                        self.reply(ServerEvent::Moderating);
+                    }
+                    _ => {
+                        let message = "that is not this server's moderator token; the host finds it in the data \
+                                       directory (moderator-token)";
+                        self.refuse(error(ErrorCode::NotModerator, message));
+                    }
+                };
+            }
             (_, Some(identity)) => identity.clone(),
         };
         let result = match message {
@@ -188,7 +207,16 @@ impl Session {
             }
             ClientMessage::Register { password } => self.register(&identity, password).await,
             ClientMessage::LogoutEverywhere => self.logout_everywhere(&identity).await,
-            ClientMessage::Hello { .. } | ClientMessage::Ping { .. } => Ok(None),
+            ClientMessage::LockRoom { room, seconds } => {
+                let lock = seconds.map(|s| std::time::Duration::from_secs(u64::from(s)));
+                self.change_rules(&identity, &room, RuleChange::Lock(lock))
+            }
+            ClientMessage::UnlockRoom { room } => self.change_rules(&identity, &room, RuleChange::Unlock),
+            ClientMessage::SlowMode { room, seconds } => {
+                let every = std::time::Duration::from_secs(u64::from(seconds));
+                self.change_rules(&identity, &room, RuleChange::SlowMode(every))
+            }
+            ClientMessage::Hello { .. } | ClientMessage::Ping { .. } | ClientMessage::Moderate { .. } => Ok(None),
         };
         match result {
             Ok(Some(event)) => self.reply(event),
@@ -247,7 +275,7 @@ impl Session {
                     }
                 }
                 tracing::info!(nick, client = client.unwrap_or("unknown"), identity = ?kind, "greeted");
-                self.identity = Some(Identity { nick: nick.to_owned(), key, kind });
+                self.identity = Some(Identity { nick: nick.to_owned(), key, kind, moderator: false });
             }
             Ok(Err(_taken)) => {
                 if let Some(token) = session_token {
@@ -383,6 +411,22 @@ impl Session {
             Conversation::Room(room) => self.shared.hub.is_member(room, self.handle.id()),
             Conversation::Direct(_) => true,
         };
+        if let Conversation::Room(room) = &conversation {
+            match self.shared.hub.admit_post(room, &identity.key, identity.moderator) {
+                Ok(()) => {}
+                Err(Refusal::Locked) => {
+                    let message = format!("{room:?} is locked: only moderators may post until it is unlocked");
+                    return Err(refusal(ErrorCode::RoomLocked, message));
+                }
+                Err(Refusal::SlowMode(wait)) => {
+                    let message =
+                        format!("slow mode in {room:?}: wait {} s before your next message", wait.as_secs() + 1);
+                    let mut refused = refusal(ErrorCode::SlowMode, message);
+                    refused.retry_after_ms = Some(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1));
+                    return Err(refused);
+                }
+            }
+        }
         let append = Append {
             handle: self.handle.clone(),
             nick: identity.nick.clone(),
@@ -393,6 +437,24 @@ impl Session {
             member_on_arrival,
         };
         self.submit(Op::Append(append)).await.map_err(|e| refusal(e.code, e.message))
+    }
+
+    /// A moderator's change to a room's rules: the members are told by the hub, the moderator by the reply.
+    fn change_rules(&self, identity: &Identity, field: &str, change: RuleChange) -> Reply {
+        if !identity.moderator {
+            let message = "only a moderator may do that; the host can make you one";
+            return Err(error(ErrorCode::NotModerator, message).in_room(field));
+        }
+        let Conversation::Room(room) = conversation(field)? else {
+            return Err(error(ErrorCode::InvalidRoom, "direct conversations have no room rules").in_room(field));
+        };
+        match self.shared.hub.change_rules(&room, change, &identity.nick, self.handle.id()) {
+            Some(state) => {
+                tracing::info!(room, moderator = %identity.nick, ?change, "room rules changed");
+                Ok(Some(ServerEvent::RoomState(state)))
+            }
+            None => Err(error(ErrorCode::NoSuchRoom, "there is no room with that name").in_room(field)),
+        }
     }
 
     fn typing(&self, field: &str, typing: bool) -> Reply {

@@ -420,6 +420,11 @@ fn request() -> impl Strategy<Value = ClientMessage> {
         2 => (room(), sequence(), sequence(), limit)
             .prop_map(|(room, before, after, limit)| ClientMessage::History { room, before, after, limit }),
         1 => prop::option::of(nasty_text(8)).prop_map(|nonce| ClientMessage::Ping { nonce }),
+        // No actor holds the moderator token: every moderator request must be refused.
+        1 => nasty_text(70).prop_map(|token| ClientMessage::Moderate { token: token.into() }),
+        1 => (room(), prop::option::of(any::<u32>())).prop_map(|(room, seconds)| ClientMessage::LockRoom { room, seconds }),
+        1 => room().prop_map(|room| ClientMessage::UnlockRoom { room }),
+        1 => (room(), any::<u32>()).prop_map(|(room, seconds)| ClientMessage::SlowMode { room, seconds }),
     ]
 }
 
@@ -1202,6 +1207,8 @@ fn judge(
             | ServerEvent::Topic { room, .. } => check_room(room, "an event")?,
             ServerEvent::RoomCreated(info) => check_room(&info.room, "room_created")?,
             ServerEvent::Registered { .. } | ServerEvent::LoggedOut { .. } => {}
+            ServerEvent::Moderating => return Err("a moderator without the moderator token".to_owned()),
+            ServerEvent::RoomState(state) => return Err(format!("room rules changed without a moderator: {state:?}")),
         }
     }
     if let Some(close) = log.close {

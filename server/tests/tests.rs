@@ -15,6 +15,7 @@ mod history;
 mod interop;
 mod lifecycle;
 mod limits;
+mod moderation;
 mod resume;
 mod security;
 mod storage;

@@ -157,6 +157,10 @@ async fn main() -> anyhow::Result<()> {
         }
         None => println!("Parlor server listening on ws://{addr}/ws (history in {})", data_dir.display()),
     }
+    eprintln!(
+        "To moderate (lock rooms, slow mode), send the token in {} with a `moderate` request; keep it private.",
+        data_dir.join(parlor_server::MODERATOR_TOKEN_FILE).display()
+    );
     if addr.ip().is_loopback() {
         eprintln!(
             "Only this computer can connect. To let others on the network join, run with --bind 0.0.0.0:{}",

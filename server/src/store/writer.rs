@@ -372,6 +372,11 @@ impl Writer {
             },
         };
         handle.reply(&ServerEvent::Joined(Joined { room: conv.display_for(viewer), topic, members, last_seq, gap }));
+        if let Conversation::Room(room) = conversation {
+            if let Some(rules) = self.hub.rules_if_set(room) {
+                handle.reply(&ServerEvent::RoomState(rules));
+            }
+        }
         for message in replay {
             handle.reply(&ServerEvent::Message(message));
         }
