@@ -82,29 +82,6 @@ impl<'de> Deserialize<'de> for Keys {
     }
 }
 
-/// The `type` tag of a message, as on the wire.
-fn tag(message: &ClientMessage) -> &'static str {
-    match message {
-        ClientMessage::Hello { .. } => "hello",
-        ClientMessage::Join { .. } => "join",
-        ClientMessage::Leave { .. } => "leave",
-        ClientMessage::CreateRoom { .. } => "create_room",
-        ClientMessage::SetTopic { .. } => "set_topic",
-        ClientMessage::ListRooms => "list_rooms",
-        ClientMessage::Who { .. } => "who",
-        ClientMessage::Send { .. } => "send",
-        ClientMessage::Typing { .. } => "typing",
-        ClientMessage::History { .. } => "history",
-        ClientMessage::Register { .. } => "register",
-        ClientMessage::LogoutEverywhere => "logout_everywhere",
-        ClientMessage::Moderate { .. } => "moderate",
-        ClientMessage::LockRoom { .. } => "lock_room",
-        ClientMessage::UnlockRoom { .. } => "unlock_room",
-        ClientMessage::SlowMode { .. } => "slow_mode",
-        ClientMessage::Ping { .. } => "ping",
-    }
-}
-
 /// Whether serde_json refused text that JSON's grammar allows, for a limit of its own: numbers beyond `f64`, lone
 /// surrogate escapes (RFC 8259 §8.2 leaves them to the reader), nesting deeper than 128. serde_json enforces these
 /// while building a value but not while skipping one, so `decode` may call such text `unknown_type` (`1e999`,
@@ -129,7 +106,7 @@ fn check_contract(text: &str) -> Result<Result<ClientMessage, DecodeError>, Test
             let Ok(Value::Object(object)) = &json else {
                 return Err(TestCaseError::fail(format!("decoded text that is not a JSON object: {message:?}")));
             };
-            prop_assert_eq!(object.get("type").and_then(Value::as_str), Some(tag(message)));
+            prop_assert_eq!(object.get("type").and_then(Value::as_str), Some(message.kind()));
             let Value::Object(fields) =
                 serde_json::to_value(message).map_err(|e| TestCaseError::fail(e.to_string()))?
             else {
@@ -949,7 +926,7 @@ fn corpus_entries_meet_the_contract() {
         let text = String::from_utf8_lossy(bytes);
         match check_contract(&text) {
             Ok(Ok(message)) => {
-                decoded_types.insert(tag(&message));
+                decoded_types.insert(message.kind());
             }
             Ok(Err(_)) => assert!(!name.starts_with("valid-"), "{name} should decode: {:?}", decode(&text)),
             Err(failure) => panic!("{name}: {failure}"),
@@ -1019,7 +996,7 @@ fn grammar_reaches_every_outcome() {
     for _ in 0..samples {
         let text = strategy.new_tree(&mut runner).expect("a frame").current();
         let outcome = match decode(&text) {
-            Ok(message) => tag(&message).to_owned(),
+            Ok(message) => message.kind().to_owned(),
             Err(err) => err.code.as_str().to_owned(),
         };
         *outcomes.entry(outcome).or_default() += 1;
