@@ -136,6 +136,22 @@ class PyClient:
             if match(event):
                 return event
 
+    def expect_error(self, code: str, timeout: float = 30.0) -> dict[str, Any]:
+        """Waits for a refusal with this code (other events are skipped; another refusal fails)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"the Python client never received the refusal {code}")
+            try:
+                event = json.loads(self.ws.recv(timeout=remaining))
+            except TimeoutError:
+                continue
+            if event.get("type") == "error":
+                if event.get("code") != code:
+                    raise AssertionError(f"expected {code}, got {event}")
+                return event
+
     def close(self) -> None:
         self._stack.close()
 
@@ -459,6 +475,53 @@ class Suite:
         finally:
             student.close()
         d.click("#host-stop-btn")
+
+    def test_the_host_locks_a_room_with_a_countdown(self) -> None:
+        d = self.open_app("moderator", "moderate")
+        d.wait_visible("#connect-screen")
+        d.type("#nick", "teacher")
+        d.click("#host-btn")
+        d.wait_visible("#host-dialog")
+        d.click("#host-local-btn")
+        d.wait_visible("#chat-screen", timeout=30)
+        link = d.wait("the local address", lambda: d.execute(
+            "const li = document.querySelector('#host-urls li'); return li && li.textContent.trim()"))
+        port = int(re.fullmatch(r"ws://127\.0\.0\.1:(\d+)/ws", link).group(1))
+        # The app that hosts passes the server's moderator token: its controls appear once the server agrees.
+        d.wait_visible("#mod-controls", timeout=30)
+        student = PyClient(f"ws://127.0.0.1:{port}/ws", "student")
+        try:
+            student.join("lobby")
+            d.click("#lock-timed-btn")
+            state = student.expect("the lock", lambda e: e["type"] == "room_state" and e["locked"])
+            assert state.get("by") == "teacher" and state.get("locked_until_ms"), state
+            shown = d.wait("the countdown", lambda: re.fullmatch(
+                r"Locked by teacher · unlocks in [45]:\d\d · you can still write", dom_text(d, "#room-rules-text")))
+            first = shown.group(0)
+            screenshot(self.args, "app-lock-countdown")
+            student.say("lobby", "may I?")
+            refusal = student.expect_error("room_locked")
+            assert refusal.get("client_id", "").startswith("py-"), refusal
+            d.wait("the countdown to move", lambda: dom_text(d, "#room-rules-text") != first, timeout=10)
+            assert not d.execute("return document.querySelector('#composer-input').disabled"), \
+                "the moderator can still write"
+            d.type("#composer-input", "read the task first" + ENTER)
+            student.expect("the teacher's message", lambda e: e["type"] == "message" and e["text"] == "read the task first")
+            d.click("#unlock-btn")
+            student.expect("the unlock", lambda e: e["type"] == "room_state" and not e["locked"])
+            student.say("lobby", "thank you")
+            d.wait("the student's message after the unlock", lambda: message_shown(d, "thank you", "student"))
+            assert notice_shown(d, "teacher unlocked the room")
+        finally:
+            student.close()
+        d.click("#host-stop-btn")
+        # The token stays in its own file (0600): never in the app's log.
+        token_files = list((self.work / "moderator").rglob("moderator-token"))
+        assert token_files, "the hosted server wrote its moderator token"
+        for path in token_files:
+            assert path.stat().st_mode & 0o777 == 0o600, f"{path} is readable by others"
+            token = path.read_text().strip()
+            assert token not in (self.args.artifacts / "app-moderate.log").read_text(errors="replace")
 
     def connect_form(self, d: Driver, url: str, nick: str, account_password: str = "", remember: bool = True) -> None:
         d.wait_visible("#connect-screen")

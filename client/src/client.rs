@@ -163,6 +163,22 @@ impl Client {
         self.request(ClientMessage::SetTopic { room, topic: topic.to_owned() })
     }
 
+    /// Moderators: only moderators may post in `room` until [`Client::unlock_room`], or for `seconds` if given. The
+    /// answer is a `room_state` event (or `not_moderator`).
+    pub fn lock_room(&self, room: &str, seconds: Option<u32>) -> Result<(), ClientError> {
+        self.request(ClientMessage::LockRoom { room: room_only(room)?, seconds })
+    }
+
+    /// Moderators: everyone may post in `room` again.
+    pub fn unlock_room(&self, room: &str) -> Result<(), ClientError> {
+        self.request(ClientMessage::UnlockRoom { room: room_only(room)? })
+    }
+
+    /// Moderators: one message per participant every `seconds` in `room`; 0 turns slow mode off.
+    pub fn slow_mode(&self, room: &str, seconds: u32) -> Result<(), ClientError> {
+        self.request(ClientMessage::SlowMode { room: room_only(room)?, seconds })
+    }
+
     /// Registers the nickname as an account with `password`. The answer is `registered` with a session token the
     /// client uses for its next connections (keep it, e.g. in the OS keyring, to sign in after a restart).
     pub fn register(&self, password: &str) -> Result<(), ClientError> {

@@ -26,6 +26,9 @@ pub struct ClientConfig {
     pub session_token: Option<Password>,
     /// This device's random key, which keeps an unregistered nickname for this device (kept in the OS keyring).
     pub device_key: Option<Password>,
+    /// The server's moderator token (its data directory's `moderator-token`): the app passes it when it hosts, so
+    /// the host moderates its own server. Sent after every `welcome`.
+    pub moderator_token: Option<Password>,
     /// The directory holding the outbox database (`outbox.sqlite3`); created if missing.
     pub data_dir: PathBuf,
     /// Client name and version for the server's logs, e.g. `parlor-desktop/0.1.0`.
@@ -44,6 +47,7 @@ impl ClientConfig {
             account_password: None,
             session_token: None,
             device_key: None,
+            moderator_token: None,
             data_dir: data_dir.into(),
             client_name: DEFAULT_CLIENT_NAME.to_owned(),
             backoff: Backoff::default(),

@@ -164,7 +164,8 @@ impl Task {
         tracing::info!(server = %welcome.server, nick = %welcome.nick, "online");
         self.core.forward(ServerEvent::Welcome(welcome.clone()));
         self.set_state(ConnectionState::Online);
-        let session = Session::start(&mut self.core, &welcome, Instant::now());
+        let moderator_token = self.config.moderator_token.as_ref().map(|token| Secret::new(token.expose()));
+        let session = Session::start(&mut self.core, &welcome, moderator_token, Instant::now());
         self.serve(&mut ws, session).await
     }
 

@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
-use parlor_protocol::{ClientMessage, Conversation, ErrorCode, ErrorEvent, Limits, ServerEvent, Welcome};
+use parlor_protocol::{ClientMessage, Conversation, ErrorCode, ErrorEvent, Limits, Secret, ServerEvent, Welcome};
 use tokio::time::Instant;
 
 use crate::outbox::PendingMessage;
@@ -66,7 +66,7 @@ pub(crate) struct Session {
 impl Session {
     /// Starts serving a connection that just got its `welcome`: rejoin every room, catch up direct conversations,
     /// then resend the outbox.
-    pub(crate) fn start(core: &mut Core, welcome: &Welcome, now: Instant) -> Self {
+    pub(crate) fn start(core: &mut Core, welcome: &Welcome, moderator_token: Option<Secret>, now: Instant) -> Self {
         core.set_limits(&welcome.limits);
         let mut session = Self {
             limits: welcome.limits.clone(),
@@ -78,6 +78,9 @@ impl Session {
             retry_at: None,
             paused: false,
         };
+        if let Some(token) = moderator_token {
+            session.queue.push_back(ClientMessage::Moderate { token });
+        }
         for room in core.tracker.rooms().to_vec() {
             let after = core.tracker.held(&room);
             session.join(room, after);

@@ -101,6 +101,8 @@ pub async fn auto_connect<R: Runtime>(
         account_password: None,
         session_token,
         device_key,
+        // The app hosts nothing yet at launch.
+        moderator_token: None,
         remember: true,
     };
     let connected = replace_session(&app, &state, login, on_event).await?;
@@ -153,7 +155,17 @@ pub async fn connect<R: Runtime>(
         tracing::warn!(%err, "could not save the profile; connecting anyway");
     }
     let device_key = secrets.device_key().await;
-    let login = Login { address, nick, server_password, account_password, session_token, device_key, remember };
+    let moderator_token = state.host.lock().await.as_ref().and_then(|hosted| hosted.moderator_token_for(&address.url));
+    let login = Login {
+        address,
+        nick,
+        server_password,
+        account_password,
+        session_token,
+        device_key,
+        moderator_token,
+        remember,
+    };
     replace_session(&app, &state, login, on_event).await
 }
 
@@ -261,6 +273,24 @@ pub async fn create_room(state: State<'_, AppState>, room: String, topic: Option
 #[tauri::command]
 pub async fn set_topic(state: State<'_, AppState>, room: String, topic: String) -> Result<(), AppError> {
     with_client(&state, |client| client.set_topic(&room, &topic)).await
+}
+
+/// Moderators: locks a room, for `seconds` or until unlocked (the answer arrives as a `room_state` event).
+#[tauri::command]
+pub async fn lock_room(state: State<'_, AppState>, room: String, seconds: Option<u32>) -> Result<(), AppError> {
+    with_client(&state, |client| client.lock_room(&room, seconds)).await
+}
+
+/// Moderators: unlocks a room.
+#[tauri::command]
+pub async fn unlock_room(state: State<'_, AppState>, room: String) -> Result<(), AppError> {
+    with_client(&state, |client| client.unlock_room(&room)).await
+}
+
+/// Moderators: sets slow mode (0 turns it off).
+#[tauri::command]
+pub async fn slow_mode(state: State<'_, AppState>, room: String, seconds: u32) -> Result<(), AppError> {
+    with_client(&state, |client| client.slow_mode(&room, seconds)).await
 }
 
 /// Says whether the user is typing.

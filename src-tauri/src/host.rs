@@ -11,6 +11,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
+use parlor_client::Password;
 use parlor_server::{Config, RunningServer};
 use serde::Serialize;
 
@@ -40,13 +41,15 @@ pub struct HostInfo {
 pub struct Hosted {
     server: RunningServer,
     info: HostInfo,
+    /// The server's moderator token, so the host's own connection moderates (never shown or logged).
+    moderator_token: Option<Password>,
 }
 
 impl Hosted {
     /// Starts the server with its data in `data_dir`, on port 7878 if free, else on any free port.
     pub async fn start(data_dir: PathBuf, lan: bool) -> Result<Self, AppError> {
         let ip = if lan { IpAddr::V4(Ipv4Addr::UNSPECIFIED) } else { IpAddr::V4(Ipv4Addr::LOCALHOST) };
-        let mut config = Config::new(data_dir);
+        let mut config = Config::new(data_dir.clone());
         config.bind = SocketAddr::new(ip, PREFERRED_PORT);
         // Open to the network means TLS: others' connections cross it. Plain ws:// is then refused from other
         // computers (the server's default), and still allowed from this one.
@@ -62,6 +65,14 @@ impl Hosted {
         };
         let port = server.local_addr().port();
         let local_url = format!("ws://127.0.0.1:{port}/ws");
+        let token_file = data_dir.join(parlor_server::MODERATOR_TOKEN_FILE);
+        let moderator_token = match std::fs::read_to_string(&token_file) {
+            Ok(token) => Password::new(token.trim()),
+            Err(err) => {
+                tracing::warn!(%err, "cannot read the moderator token; hosting without moderator rights");
+                None
+            }
+        };
         let (urls, fingerprint) = match (lan, server.tls_fingerprint()) {
             (true, Some(fingerprint)) => {
                 let mut addresses = lan_addresses();
@@ -75,12 +86,17 @@ impl Hosted {
             (false, _) => (vec![local_url.clone()], None),
         };
         tracing::info!(port, lan, fingerprint = fingerprint.as_deref().unwrap_or("none"), "hosting");
-        Ok(Self { server, info: HostInfo { port, lan, urls, local_url, fingerprint } })
+        Ok(Self { server, info: HostInfo { port, lan, urls, local_url, fingerprint }, moderator_token })
     }
 
     /// What to show.
     pub fn info(&self) -> &HostInfo {
         &self.info
+    }
+
+    /// The moderator token, for a connection to this server from this app (its local address).
+    pub fn moderator_token_for(&self, url: &str) -> Option<Password> {
+        (url == self.info.local_url).then(|| self.moderator_token.clone()).flatten()
     }
 
     /// Stops the server cleanly: clients get "going away", history is flushed.

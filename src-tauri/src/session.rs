@@ -37,6 +37,8 @@ pub struct Login {
     pub session_token: Option<Password>,
     /// This device's key (none when the keyring is unavailable: then the app is a guest).
     pub device_key: Option<Password>,
+    /// The moderator token of the server this app hosts, when connecting to it.
+    pub moderator_token: Option<Password>,
     /// Whether the profile is remembered: only then does a session token go to the keyring.
     pub remember: bool,
 }
@@ -79,6 +81,7 @@ impl Session {
         config.account_password = login.account_password.clone();
         config.session_token = login.session_token.clone();
         config.device_key = login.device_key.clone();
+        config.moderator_token = login.moderator_token.clone();
         config.client_name = CLIENT_NAME.to_owned();
         let client = Client::start(config, events)?;
         let (url, nick) = (login.address.url.clone(), login.nick.clone());

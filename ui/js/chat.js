@@ -305,6 +305,25 @@ export function setupChat(app, messages) {
     savePrefs();
   });
 
+  // Moderators only (the controls show after `moderating`); the answer is a `room_state` event.
+  const moderate = (call) => async () => {
+    const room = state().active;
+    if (!room) return;
+    try {
+      await call(room);
+    } catch (err) {
+      composerFail(err.message);
+    }
+  };
+  $('lock-timed-btn').addEventListener('click', moderate((room) => bridge.lockRoom({ room, seconds: 300 })));
+  $('lock-btn').addEventListener('click', moderate((room) => bridge.lockRoom({ room })));
+  $('unlock-btn').addEventListener('click', moderate((room) => bridge.unlockRoom({ room })));
+  const slowSelect = $('slow-mode-select');
+  slowSelect.addEventListener(
+    'change',
+    moderate((room) => bridge.slowMode({ room, seconds: Number(slowSelect.value) || 0 })),
+  );
+
   $('leave-btn').addEventListener('click', async () => {
     const s = state();
     const room = s.active;

@@ -119,6 +119,12 @@ function applyServer(state, ev, now) {
     case 'room_list':
       setListing(state, ev.rooms);
       return [];
+    case 'moderating':
+      state.moderating = true;
+      return [];
+    case 'room_state':
+      onRoomState(state, ev, now);
+      return [];
     case 'room_created':
       state.listing.set(roomKey(ev.room), { room: roomKey(ev.room), topic: ev.topic || '', members: ev.members || 0 });
       return [];
@@ -165,7 +171,42 @@ function accountNotice(state, text, now) {
   else state.lastError = text;
 }
 
+/** "teacher locked the room for 5 min", "The lock ended", "teacher set slow mode: 10 s". */
+export function rulesNotice(before, after, now = Date.now()) {
+  const by = after.by;
+  if (after.locked !== before.locked || after.lockedUntilMs !== before.lockedUntilMs) {
+    if (!after.locked) return by ? `${by} unlocked the room` : 'The lock ended: everyone can write again';
+    if (!after.lockedUntilMs) return `${by || 'A moderator'} locked the room: only moderators can write`;
+    const minutes = Math.max(1, Math.round((after.lockedUntilMs - now) / 60_000));
+    return `${by || 'A moderator'} locked the room for ${minutes} min: only moderators can write`;
+  }
+  if (after.slowModeS !== before.slowModeS) {
+    if (!after.slowModeS) return `${by || 'A moderator'} turned slow mode off`;
+    return `${by || 'A moderator'} set slow mode: one message every ${after.slowModeS} s`;
+  }
+  return '';
+}
+
+function onRoomState(state, ev, now) {
+  const key = roomKey(ev.room);
+  const before = state.rules.get(key) || { locked: false, lockedUntilMs: 0, slowModeS: 0, by: '' };
+  const after = {
+    locked: Boolean(ev.locked),
+    lockedUntilMs: Number.isSafeInteger(ev.locked_until_ms) ? ev.locked_until_ms : 0,
+    slowModeS: Number.isSafeInteger(ev.slow_mode_s) ? ev.slow_mode_s : 0,
+    by: typeof ev.by === 'string' ? ev.by : '',
+  };
+  if (after.locked || after.slowModeS) state.rules.set(key, after);
+  else state.rules.delete(key);
+  // Told on joining (no `by`): the state, not a change worth a line.
+  const text = before.locked || before.slowModeS || after.by ? rulesNotice(before, after, now) : '';
+  if (text && state.convs.has(key)) addNotice(state, key, 'rules', text, now);
+}
+
 function onWelcome(state, ev) {
+  // A new connection: moderator rights and room rules are told again after it (`moderating`, `room_state`).
+  state.moderating = false;
+  state.rules = new Map();
   state.me = ev.nick || state.me;
   state.identity = ev.identity || 'guest';
   state.server = ev.server || '';

@@ -13,7 +13,7 @@ import { atNewest } from './conversation.js';
 import { totalUnread, openConversations } from './selectors.js';
 import * as store from './store.js';
 import { fillIcons, setText, hue, initial, show } from './view/dom.js';
-import { renderBanner, renderHeader, renderTyping, renderIdentity } from './view/chrome.js';
+import { renderBanner, renderHeader, renderRules, renderTyping, renderIdentity } from './view/chrome.js';
 import { renderConversations, renderOnline } from './view/sidebar.js';
 import { createMessageView } from './view/messages.js';
 import { setupConnect } from './connect.js';
@@ -269,6 +269,7 @@ function draw() {
     renderConversations(s, els.roomList, els.dmList, els.dmEmpty);
     renderOnline(s, els.onlineList, els.onlineHeading);
     renderHeader(s, els.header);
+    renderRules(s, els.rules, now);
     renderTyping(s, els.typingLine, now);
     const c = s.active ? s.convs.get(s.active) : null;
     messages.render(s, c, { stickToBottom: app.stickNext });
@@ -315,7 +316,9 @@ function tick() {
   const now = Date.now();
   const typingChanged = pruneTyping(s, now);
   const counting = s.conn.state === 'reconnecting' || (app.backOnlineUntil && now - app.backOnlineUntil < 1500);
-  if (typingChanged || counting || s.conn.state === 'connecting') app.render();
+  const rules = s.active ? s.rules.get(s.active) : null;
+  const lockCountdown = Boolean(rules && rules.lockedUntilMs);
+  if (typingChanged || counting || lockCountdown || s.conn.state === 'connecting') app.render();
 }
 
 // --- Start-up -------------------------------------------------------------------------------------------------
@@ -365,6 +368,16 @@ async function start() {
       mute: $('mute-toggle'),
       dnd: $('dnd-toggle'),
       leave: $('leave-btn'),
+      composer: $('composer-input'),
+    },
+    rules: {
+      bar: $('room-rules'),
+      text: $('room-rules-text'),
+      controls: $('mod-controls'),
+      lock: $('lock-btn'),
+      lockTimed: $('lock-timed-btn'),
+      unlock: $('unlock-btn'),
+      slow: $('slow-mode-select'),
       composer: $('composer-input'),
     },
     banner: {

@@ -76,3 +76,21 @@ export function dmEntries(state) {
 export function openConversations(state) {
   return [...state.convs.values()].filter((c) => c.joined || c.joining || (c.dm && c.msgs.length)).map((c) => c.key);
 }
+
+/** "4:59": what is left of a timed lock. */
+export function countdown(ms) {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  return `${Math.floor(total / 60)}:${String(total % 60).padStart(2, '0')}`;
+}
+
+/** What the room's rules line says, for the user (`moderating`: the user may post anyway). */
+export function rulesText(rules, moderating, now = Date.now()) {
+  if (!rules) return '';
+  if (rules.locked) {
+    const who = rules.by ? ` by ${rules.by}` : '';
+    const left = rules.lockedUntilMs ? ` · unlocks in ${countdown(rules.lockedUntilMs - now)}` : '';
+    return `Locked${who}${left}${moderating ? ' · you can still write' : ': only moderators can write'}`;
+  }
+  if (rules.slowModeS) return `Slow mode: one message every ${rules.slowModeS} s${moderating ? ' (not for you)' : ''}`;
+  return '';
+}

@@ -51,6 +51,10 @@ export function createState(prefs = {}) {
     prefs: { dnd: Boolean(prefs.dnd), muted: new Set(prefs.muted || []) },
     /** How the server holds the nickname (its `welcome`): 'guest', 'device' or 'account'; '' before it. */
     identity: '',
+    /** This connection moderates (the server said `moderating`): the host's own app, with the server's token. */
+    moderating: false,
+    /** Room → its posting rules from `room_state`: `{ locked, lockedUntilMs, slowModeS, by }`; absent = none. */
+    rules: new Map(),
     /** The "Register this nickname" request: waiting for the server's answer, and its refusal if any. */
     account: { pending: false, error: '' },
     /** A server error that named no room, when no room is on screen. */

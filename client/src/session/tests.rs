@@ -116,7 +116,7 @@ fn a_reconnect_rejoins_replays_then_resends_one_at_a_time() {
     h.queue("c1", "lobby", "one");
     h.queue("c2", "@bob", "two");
     let now = Instant::now();
-    let mut session = Session::start(&mut h.core, &welcome(vec![]), now);
+    let mut session = Session::start(&mut h.core, &welcome(vec![]), None, now);
     // The lobby message waits for the rejoin's answer.
     assert_eq!(frames(&mut session, now), [join("lobby", Some(3))]);
     session.on_event(&mut h.core, joined("lobby", 5), now);
@@ -144,7 +144,7 @@ fn unread_direct_conversations_are_caught_up() {
     let mut h = Harness::new();
     let now = Instant::now();
     let dms = vec![DmInfo { room: "@bob".into(), last_seq: 4 }, DmInfo { room: "@cy".into(), last_seq: 0 }];
-    let mut session = Session::start(&mut h.core, &welcome(dms), now);
+    let mut session = Session::start(&mut h.core, &welcome(dms), None, now);
     assert_eq!(frames(&mut session, now), [join("@bob", Some(0))]);
     session.on_event(&mut h.core, joined("@bob", 4), now);
     for seq in 1..=4 {
@@ -159,7 +159,7 @@ fn a_message_left_by_an_earlier_run_joins_its_room_first() {
     h.queue("c1", "lobby", "one");
     h.queue("c2", "gone", "two");
     let now = Instant::now();
-    let mut session = Session::start(&mut h.core, &welcome(vec![]), now);
+    let mut session = Session::start(&mut h.core, &welcome(vec![]), None, now);
     assert_eq!(frames(&mut session, now), [join("lobby", None)]);
     session.on_event(&mut h.core, joined("lobby", 9), now);
     assert_eq!(frames(&mut session, now), [send("c1", "lobby", "one")]);
@@ -182,7 +182,7 @@ fn storage_failures_keep_the_message_and_retry() {
     let mut h = Harness::new();
     h.queue("c1", "@bob", "one");
     let now = Instant::now();
-    let mut session = Session::start(&mut h.core, &welcome(vec![]), now);
+    let mut session = Session::start(&mut h.core, &welcome(vec![]), None, now);
     assert_eq!(frames(&mut session, now), [send("c1", "@bob", "one")]);
     session.on_event(&mut h.core, refusal(ErrorCode::StorageFailed, Some("c1"), "@bob"), now);
     assert_eq!(h.pending(), ["c1"]);
@@ -198,7 +198,7 @@ fn rate_limited_pauses_everything_then_resends_from_the_oldest() {
     h.queue("c1", "@bob", "one");
     h.queue("c2", "@bob", "two");
     let now = Instant::now();
-    let mut session = Session::start(&mut h.core, &welcome(vec![]), now);
+    let mut session = Session::start(&mut h.core, &welcome(vec![]), None, now);
     assert_eq!(frames(&mut session, now), [send("c1", "@bob", "one")]);
     let mut limited = ErrorEvent::new(ErrorCode::RateLimited, "slow down");
     limited.retry_after_ms = Some(300);
@@ -220,7 +220,7 @@ fn messages_too_large_for_the_server_are_refused_locally() {
     h.queue("c1", "@bob", &"é".repeat(9000));
     h.queue("c2", "@bob", "fine");
     let now = Instant::now();
-    let mut session = Session::start(&mut h.core, &welcome(vec![]), now);
+    let mut session = Session::start(&mut h.core, &welcome(vec![]), None, now);
     assert_eq!(frames(&mut session, now), [send("c2", "@bob", "fine")]);
     let forwarded = h.forwarded();
     assert!(
@@ -233,11 +233,22 @@ fn messages_too_large_for_the_server_are_refused_locally() {
 fn joins_and_leaves_while_online() {
     let mut h = Harness::new();
     let now = Instant::now();
-    let mut session = Session::start(&mut h.core, &welcome(vec![]), now);
+    let mut session = Session::start(&mut h.core, &welcome(vec![]), None, now);
     session.on_command(&mut h.core, Command::Join("maths".into()));
     // A second join while the first is unanswered is not sent twice.
     session.on_command(&mut h.core, Command::Join("maths".into()));
     session.on_command(&mut h.core, Command::Leave("lobby".into()));
     assert_eq!(frames(&mut session, now), [join("maths", None), ClientMessage::Leave { room: "lobby".into() }]);
     assert_eq!(h.core.tracker.rooms(), ["maths"]);
+}
+
+#[test]
+fn a_moderator_token_is_sent_before_the_rejoins() {
+    let mut h = Harness::new();
+    h.core.tracker.join("lobby");
+    h.core.tracker.joined("lobby", None, 3);
+    let now = Instant::now();
+    let token = Secret::new("the host's token".to_owned());
+    let mut session = Session::start(&mut h.core, &welcome(vec![]), Some(token.clone()), now);
+    assert_eq!(frames(&mut session, now), [ClientMessage::Moderate { token }, join("lobby", Some(3))]);
 }

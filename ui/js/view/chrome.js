@@ -1,7 +1,7 @@
 // Everything around the message list: the conversation header, the connection banner, the typing line, the recent
 // servers on the connect screen and the host panel.
 
-import { displayName, typingNames } from '../selectors.js';
+import { displayName, rulesText, typingNames } from '../selectors.js';
 import { el, icon, reconcile, setText, show, attr } from './dom.js';
 
 /** "ana is typing…", "ana and bo are typing…", "ana, bo and cy are typing…", "Several people are typing…". */
@@ -48,6 +48,28 @@ export function renderHeader(state, els) {
   els.dnd.classList.toggle('on', state.prefs.dnd);
   show(els.leave, Boolean(c && !dm && c.joined));
   els.composer.placeholder = key ? `Message ${dm ? displayName(state, key) : `#${key}`}` : 'Pick a conversation first';
+}
+
+/** The rules line under the header, the moderator's controls, and the composer while a room is locked. */
+export function renderRules(state, els, now = Date.now()) {
+  const key = state.active;
+  const c = key ? state.convs.get(key) : null;
+  const room = Boolean(c && !c.dm && c.joined);
+  const rules = room ? state.rules.get(key) : null;
+  const text = rulesText(rules, state.moderating, now);
+  setText(els.text, text);
+  const controls = room && state.moderating;
+  show(els.controls, controls);
+  show(els.bar, Boolean(text) || controls);
+  const locked = Boolean(rules && rules.locked);
+  show(els.lock, !locked);
+  show(els.lockTimed, !locked);
+  show(els.unlock, locked);
+  const slow = String(rules ? rules.slowModeS : 0);
+  if (els.slow.value !== slow && [...els.slow.options].some((o) => o.value === slow)) els.slow.value = slow;
+  const silenced = locked && !state.moderating;
+  els.composer.disabled = silenced;
+  if (silenced) els.composer.placeholder = 'Only moderators can write while the room is locked';
 }
 
 /**
