@@ -476,7 +476,7 @@ class Suite:
             student.close()
         d.click("#host-stop-btn")
 
-    def test_the_host_locks_a_room_with_a_countdown(self) -> None:
+    def test_the_host_locks_a_room_with_a_countdown_and_calls_on_a_raised_hand(self) -> None:
         d = self.open_app("moderator", "moderate")
         d.wait_visible("#connect-screen")
         d.type("#nick", "teacher")
@@ -512,6 +512,15 @@ class Suite:
             student.say("lobby", "thank you")
             d.wait("the student's message after the unlock", lambda: message_shown(d, "thank you", "student"))
             assert notice_shown(d, "teacher unlocked the room")
+            # The student raises a hand; the host sees the queue and calls on them.
+            student.send({"type": "raise_hand", "room": "lobby", "raised": True})
+            d.wait("the raised hand", lambda: dom_text(d, "#hands-text") == "Hands up: student")
+            screenshot(self.args, "app-hands")
+            d.click("#call-on-btn")
+            called = student.expect("being called on", lambda e: e["type"] == "called_on")
+            assert called["nick"] == "student" and called["by"] == "teacher", called
+            student.expect("the hand lowered", lambda e: e["type"] == "hands" and e["raised"] == [])
+            d.wait("the call on shown", lambda: notice_shown(d, "teacher called on student"))
         finally:
             student.close()
         d.click("#host-stop-btn")

@@ -179,6 +179,21 @@ impl Client {
         self.request(ClientMessage::SlowMode { room: room_only(room)?, seconds })
     }
 
+    /// Raises (`true`) or lowers the user's hand in a joined room; the answer is a `hands` event.
+    pub fn raise_hand(&self, room: &str, raised: bool) -> Result<(), ClientError> {
+        self.request(ClientMessage::RaiseHand { room: room_only(room)?, raised })
+    }
+
+    /// Moderators: calls on `nick` in `room` (a `called_on` event to the room; their hand goes down).
+    pub fn call_on(&self, room: &str, nick: &str) -> Result<(), ClientError> {
+        self.request(ClientMessage::CallOn { room: room_only(room)?, nick: nick.to_owned() })
+    }
+
+    /// Moderators: lowers every hand in `room`.
+    pub fn clear_hands(&self, room: &str) -> Result<(), ClientError> {
+        self.request(ClientMessage::ClearHands { room: room_only(room)? })
+    }
+
     /// Registers the nickname as an account with `password`. The answer is `registered` with a session token the
     /// client uses for its next connections (keep it, e.g. in the OS keyring, to sign in after a restart).
     pub fn register(&self, password: &str) -> Result<(), ClientError> {

@@ -50,6 +50,18 @@ test('two browsers chat both ways and see each other online', async () => {
   }
 });
 
+test('a raised hand shows beside its owner for everyone, and goes down again', async () => {
+  await ana.page.click('#hand-btn');
+  await bob.page.waitForSelector('#online-list li[data-nick="ana"] .hand');
+  assert.equal(await ana.page.getAttribute('#hand-btn', 'aria-pressed'), 'true');
+  assert.equal((await ana.page.textContent('#hand-btn')).trim(), 'Lower hand');
+  await ana.page.waitForSelector('#online-list li[data-nick="ana"] .hand');
+  await screenshot(bob.page, 'hand-raised.png');
+  await ana.page.click('#hand-btn');
+  await bob.page.waitForSelector('#online-list li[data-nick="ana"] .hand', { state: 'detached' });
+  assert.equal(await ana.page.getAttribute('#hand-btn', 'aria-pressed'), 'false');
+});
+
 test('a direct message and a mention arrive, with notifications', async () => {
   await ana.page.click('#online-list li[data-nick="bob"]');
   await ana.page.waitForSelector('#dm-list li[data-room="@bob"]');

@@ -127,6 +127,25 @@ pub enum ClientMessage {
         /// Seconds between one participant's messages.
         seconds: u32,
     },
+    /// Raise (`true`) or lower a hand in a room, to ask to speak; the members see the queue in order.
+    RaiseHand {
+        /// The room.
+        room: String,
+        /// Whether the hand is up.
+        raised: bool,
+    },
+    /// Moderators: call on someone in a room (their hand, if raised, goes down).
+    CallOn {
+        /// The room.
+        room: String,
+        /// Who is called on.
+        nick: String,
+    },
+    /// Moderators: lower every hand in a room.
+    ClearHands {
+        /// The room.
+        room: String,
+    },
     /// An application-level ping for clients (such as browsers) that cannot send WebSocket pings.
     Ping {
         /// Echoed back in the `pong`.
@@ -156,6 +175,9 @@ impl ClientMessage {
             Self::LockRoom { .. } => "lock_room",
             Self::UnlockRoom { .. } => "unlock_room",
             Self::SlowMode { .. } => "slow_mode",
+            Self::RaiseHand { .. } => "raise_hand",
+            Self::CallOn { .. } => "call_on",
+            Self::ClearHands { .. } => "clear_hands",
             Self::Ping { .. } => "ping",
         }
     }
@@ -179,6 +201,9 @@ pub const CLIENT_TYPES: &[&str] = &[
     "lock_room",
     "unlock_room",
     "slow_mode",
+    "raise_hand",
+    "call_on",
+    "clear_hands",
     "ping",
 ];
 
@@ -290,6 +315,9 @@ mod tests {
             ClientMessage::LockRoom { room: "maths".into(), seconds: Some(300) },
             ClientMessage::UnlockRoom { room: "maths".into() },
             ClientMessage::SlowMode { room: "maths".into(), seconds: 10 },
+            ClientMessage::RaiseHand { room: "maths".into(), raised: true },
+            ClientMessage::CallOn { room: "maths".into(), nick: "ana".into() },
+            ClientMessage::ClearHands { room: "maths".into() },
             ClientMessage::Ping { nonce: None },
         ];
         assert_eq!(all.len(), CLIENT_TYPES.len());

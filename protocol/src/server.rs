@@ -91,6 +91,23 @@ pub enum ServerEvent {
     /// A room's moderation state: sent to its members when a moderator changes it (or a timed lock ends), and to a
     /// client joining while it is not the default (unlocked, no slow mode).
     RoomState(RoomState),
+    /// The raised hands of a room, first raised first: sent to its members whenever the queue changes, and after
+    /// `joined` when it is not empty.
+    Hands {
+        /// The room.
+        room: String,
+        /// Nicknames with a raised hand, in the order they raised it.
+        raised: Vec<String>,
+    },
+    /// A moderator called on someone in a room.
+    CalledOn {
+        /// The room.
+        room: String,
+        /// Who may speak.
+        nick: String,
+        /// The moderator.
+        by: String,
+    },
     /// The reply to `ping`.
     Pong {
         /// The ping's nonce.

@@ -477,7 +477,9 @@ fn fields_of_type(kind: &str) -> &'static [&'static str] {
         "\"register\"" => &["password"],
         "\"moderate\"" => &["token"],
         "\"lock_room\"" | "\"slow_mode\"" => &["room", "seconds"],
-        "\"unlock_room\"" => &["room"],
+        "\"unlock_room\"" | "\"clear_hands\"" => &["room"],
+        "\"raise_hand\"" => &["room", "raised"],
+        "\"call_on\"" => &["room", "nick"],
         _ => &[],
     }
 }
@@ -508,7 +510,7 @@ fn slot_value(name: &str, slot: Slot) -> String {
     match (slot.other, name) {
         (Some(other), _) => other,
         (None, "protocol" | "after" | "before" | "limit" | "seconds") => slot.number,
-        (None, "typing") => slot.flag.to_string(),
+        (None, "typing" | "raised") => slot.flag.to_string(),
         (None, _) => slot.string,
     }
 }
@@ -711,6 +713,9 @@ fn client_message() -> impl Strategy<Value = ClientMessage> {
         (text(), any::<Option<u32>>()).prop_map(|(room, seconds)| ClientMessage::LockRoom { room, seconds }),
         text().prop_map(|room| ClientMessage::UnlockRoom { room }),
         (text(), any::<u32>()).prop_map(|(room, seconds)| ClientMessage::SlowMode { room, seconds }),
+        (text(), any::<bool>()).prop_map(|(room, raised)| ClientMessage::RaiseHand { room, raised }),
+        (text(), text()).prop_map(|(room, nick)| ClientMessage::CallOn { room, nick }),
+        text().prop_map(|room| ClientMessage::ClearHands { room }),
         (text(), any::<Option<u64>>()).prop_map(|(room, after)| ClientMessage::Join { room, after }),
         text().prop_map(|room| ClientMessage::Leave { room }),
         (text(), opt_text()).prop_map(|(room, topic)| ClientMessage::CreateRoom { room, topic }),
@@ -787,7 +792,9 @@ fn fields_of(message: &ClientMessage) -> &'static [&'static str] {
         ClientMessage::LogoutEverywhere => &[],
         ClientMessage::Moderate { .. } => &["token"],
         ClientMessage::LockRoom { .. } | ClientMessage::SlowMode { .. } => &["room", "seconds"],
-        ClientMessage::UnlockRoom { .. } => &["room"],
+        ClientMessage::UnlockRoom { .. } | ClientMessage::ClearHands { .. } => &["room"],
+        ClientMessage::RaiseHand { .. } => &["room", "raised"],
+        ClientMessage::CallOn { .. } => &["room", "nick"],
         ClientMessage::Ping { .. } => &["nonce"],
     }
 }

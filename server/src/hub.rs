@@ -47,6 +47,8 @@ struct Room {
     typing: HashMap<PeerId, Instant>,
     /// Who may post, and how often.
     rules: RoomRules,
+    /// Raised hands, first raised first.
+    hands: Vec<PeerId>,
 }
 
 /// How a moderator changes a room's rules.
@@ -297,6 +299,55 @@ impl Hub {
         }
     }
 
+    /// Raises or lowers a member's hand; the members see the new queue when it changed.
+    pub(crate) fn raise_hand(&self, room: &str, id: PeerId, raised: bool) -> Result<(), NotInRoom> {
+        let mut state = self.lock();
+        let entry = state.rooms.get_mut(room).filter(|entry| entry.members.contains(&id)).ok_or(NotInRoom)?;
+        let had = entry.hands.contains(&id);
+        if raised && !had {
+            entry.hands.push(id);
+        } else if !raised && had {
+            entry.hands.retain(|hand| *hand != id);
+        } else {
+            return Ok(());
+        }
+        state.send_hands(room);
+        Ok(())
+    }
+
+    /// A moderator calls on a member (`key`: their folded nickname): everyone is told, and their hand goes down.
+    pub(crate) fn call_on(&self, room: &str, key: &str, by: &str) -> Result<(), NotInRoom> {
+        let mut state = self.lock();
+        let id = *state.nicks.get(key).ok_or(NotInRoom)?;
+        let nick = state.peers.get(&id).map(|peer| peer.nick.clone()).ok_or(NotInRoom)?;
+        let entry = state.rooms.get_mut(room).filter(|entry| entry.members.contains(&id)).ok_or(NotInRoom)?;
+        let had = entry.hands.contains(&id);
+        entry.hands.retain(|hand| *hand != id);
+        let event = ServerEvent::CalledOn { room: room.to_owned(), nick, by: by.to_owned() };
+        state.broadcast(room, &encode(&event), None);
+        if had {
+            state.send_hands(room);
+        }
+        Ok(())
+    }
+
+    /// A moderator lowers every hand. `false` if there is no such room.
+    pub(crate) fn clear_hands(&self, room: &str) -> bool {
+        let mut state = self.lock();
+        let Some(entry) = state.rooms.get_mut(room) else { return false };
+        if !entry.hands.is_empty() {
+            entry.hands.clear();
+            state.send_hands(room);
+        }
+        true
+    }
+
+    /// The raised hands of a room, for someone joining it, if any are up.
+    pub(crate) fn hands_if_raised(&self, room: &str) -> Option<ServerEvent> {
+        let state = self.lock();
+        state.rooms.get(room).filter(|entry| !entry.hands.is_empty()).map(|_| state.hands_event(room))
+    }
+
     /// Ends timed locks whose time is up, telling the members.
     pub(crate) fn expire_locks(&self, now: Instant) {
         let mut state = self.lock();
@@ -380,6 +431,8 @@ impl State {
             return false;
         }
         let was_typing = entry.typing.remove(&id).is_some();
+        let had_hand = entry.hands.contains(&id);
+        entry.hands.retain(|hand| *hand != id);
         let Some(peer) = self.peers.get_mut(&id) else { return true };
         peer.rooms.remove(room);
         let nick = peer.nick.clone();
@@ -388,7 +441,20 @@ impl State {
             self.broadcast(room, &encode(&event), None);
         }
         self.broadcast(room, &encode(&ServerEvent::MemberLeft { room: room.to_owned(), nick, reason }), None);
+        if had_hand {
+            self.send_hands(room);
+        }
         true
+    }
+
+    fn hands_event(&self, room: &str) -> ServerEvent {
+        let hands = self.rooms.get(room).map(|entry| entry.hands.as_slice()).unwrap_or_default();
+        let raised = hands.iter().filter_map(|id| self.peers.get(id)).map(|peer| peer.nick.clone()).collect();
+        ServerEvent::Hands { room: room.to_owned(), raised }
+    }
+
+    fn send_hands(&self, room: &str) {
+        self.broadcast(room, &encode(&self.hands_event(room)), None);
     }
 
     fn send_room_typing(&self, room: &str, id: PeerId, typing: bool) {

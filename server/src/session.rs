@@ -216,6 +216,9 @@ impl Session {
                 let every = std::time::Duration::from_secs(u64::from(seconds));
                 self.change_rules(&identity, &room, RuleChange::SlowMode(every))
             }
+            ClientMessage::RaiseHand { room, raised } => self.raise_hand(&room, raised),
+            ClientMessage::CallOn { room, nick } => self.call_on(&identity, &room, &nick),
+            ClientMessage::ClearHands { room } => self.clear_hands(&identity, &room),
             ClientMessage::Hello { .. } | ClientMessage::Ping { .. } | ClientMessage::Moderate { .. } => Ok(None),
         };
         match result {
@@ -441,19 +444,58 @@ impl Session {
 
     /// A moderator's change to a room's rules: the members are told by the hub, the moderator by the reply.
     fn change_rules(&self, identity: &Identity, field: &str, change: RuleChange) -> Reply {
-        if !identity.moderator {
-            let message = "only a moderator may do that; the host can make you one";
-            return Err(error(ErrorCode::NotModerator, message).in_room(field));
-        }
-        let Conversation::Room(room) = conversation(field)? else {
-            return Err(error(ErrorCode::InvalidRoom, "direct conversations have no room rules").in_room(field));
-        };
+        let room = self.moderated_room(identity, field)?;
         match self.shared.hub.change_rules(&room, change, &identity.nick, self.handle.id()) {
             Some(state) => {
                 tracing::info!(room, moderator = %identity.nick, ?change, "room rules changed");
                 Ok(Some(ServerEvent::RoomState(state)))
             }
             None => Err(error(ErrorCode::NoSuchRoom, "there is no room with that name").in_room(field)),
+        }
+    }
+
+    fn raise_hand(&self, field: &str, raised: bool) -> Reply {
+        let Conversation::Room(room) = conversation(field)? else {
+            return Err(error(ErrorCode::InvalidRoom, "hands are raised in rooms").in_room(field));
+        };
+        self.shared
+            .hub
+            .raise_hand(&room, self.handle.id(), raised)
+            .map_err(|_| error(ErrorCode::NotInRoom, format!("join {field:?} first")).in_room(field))?;
+        Ok(None)
+    }
+
+    fn call_on(&self, identity: &Identity, field: &str, nick: &str) -> Reply {
+        let room = self.moderated_room(identity, field)?;
+        if let Err(err) = names::validate_nick(nick) {
+            return Err(name_error(ErrorCode::InvalidNick, "the nickname", &err, nick).in_room(field));
+        }
+        self.shared
+            .hub
+            .call_on(&room, &fold(nick), &identity.nick)
+            .map_err(|_| error(ErrorCode::NotInRoom, format!("{nick:?} is not in {field:?}")).in_room(field))?;
+        Ok(None)
+    }
+
+    fn clear_hands(&self, identity: &Identity, field: &str) -> Reply {
+        let room = self.moderated_room(identity, field)?;
+        if !self.shared.hub.clear_hands(&room) {
+            return Err(error(ErrorCode::NoSuchRoom, "there is no room with that name").in_room(field));
+        }
+        Ok(None)
+    }
+
+    /// The room a moderator request names, if the connection moderates.
+    fn moderated_room(&self, identity: &Identity, field: &str) -> Result<String, ErrorEvent> {
+        if !identity.moderator {
+            let message = "only a moderator may do that; the host can make you one";
+            return Err(error(ErrorCode::NotModerator, message).in_room(field));
+        }
+        match conversation(field)? {
+            Conversation::Room(room) => Ok(room),
+            Conversation::Direct(_) => {
+                Err(error(ErrorCode::InvalidRoom, "direct conversations have no room rules").in_room(field))
+            }
         }
     }
 

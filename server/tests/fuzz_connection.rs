@@ -425,6 +425,9 @@ fn request() -> impl Strategy<Value = ClientMessage> {
         1 => (room(), prop::option::of(any::<u32>())).prop_map(|(room, seconds)| ClientMessage::LockRoom { room, seconds }),
         1 => room().prop_map(|room| ClientMessage::UnlockRoom { room }),
         1 => (room(), any::<u32>()).prop_map(|(room, seconds)| ClientMessage::SlowMode { room, seconds }),
+        1 => (room(), any::<bool>()).prop_map(|(room, raised)| ClientMessage::RaiseHand { room, raised }),
+        1 => (room(), nick()).prop_map(|(room, nick)| ClientMessage::CallOn { room, nick }),
+        1 => room().prop_map(|room| ClientMessage::ClearHands { room }),
     ]
 }
 
@@ -1204,7 +1207,9 @@ fn judge(
             | ServerEvent::MemberJoined { room, .. }
             | ServerEvent::MemberLeft { room, .. }
             | ServerEvent::Typing { room, .. }
-            | ServerEvent::Topic { room, .. } => check_room(room, "an event")?,
+            | ServerEvent::Topic { room, .. }
+            | ServerEvent::Hands { room, .. } => check_room(room, "an event")?,
+            ServerEvent::CalledOn { .. } => return Err("called on without a moderator".to_owned()),
             ServerEvent::RoomCreated(info) => check_room(&info.room, "room_created")?,
             ServerEvent::Registered { .. } | ServerEvent::LoggedOut { .. } => {}
             ServerEvent::Moderating => return Err("a moderator without the moderator token".to_owned()),

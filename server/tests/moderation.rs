@@ -138,3 +138,72 @@ async fn rules_apply_to_rooms_that_exist() {
     teacher.expect_error(ErrorCode::InvalidRoom).await;
     teacher.assert_alive().await;
 }
+
+async fn hands(client: &mut Client) -> Vec<String> {
+    client
+        .recv_until(|e| match e {
+            ServerEvent::Hands { raised, .. } => Some(raised),
+            _ => None,
+        })
+        .await
+}
+
+#[tokio::test]
+async fn raised_hands_queue_in_order_and_a_moderator_calls_on_or_clears_them() {
+    let server = TestServer::start().await;
+    let mut teacher = moderator(&server, "teacher").await;
+    let mut ana = server.client("ana").await;
+    let mut bo = server.client("bo").await;
+    for client in [&mut teacher, &mut ana, &mut bo] {
+        client.join("lobby", None).await;
+    }
+    let raise = |raised: bool| ClientMessage::RaiseHand { room: "lobby".into(), raised };
+    bo.send(&raise(true)).await;
+    assert_eq!(hands(&mut teacher).await, ["bo"]);
+    ana.send(&raise(true)).await;
+    assert_eq!(hands(&mut teacher).await, ["bo", "ana"], "first raised, first in the queue");
+    ana.send(&raise(true)).await; // Already up: nothing changes, so nobody is told.
+    bo.send(&raise(false)).await;
+    assert_eq!(hands(&mut teacher).await, ["ana"]);
+    bo.send(&raise(true)).await;
+    assert_eq!(hands(&mut teacher).await, ["ana", "bo"]);
+
+    // Someone joining sees the queue.
+    let mut cy = server.client("cy").await;
+    cy.join("lobby", None).await;
+    assert_eq!(hands(&mut cy).await, ["ana", "bo"]);
+
+    // Non-moderators cannot call on anyone or clear the queue.
+    for request in [
+        ClientMessage::CallOn { room: "lobby".into(), nick: "ana".into() },
+        ClientMessage::ClearHands { room: "lobby".into() },
+    ] {
+        cy.send(&request).await;
+        cy.expect_error(ErrorCode::NotModerator).await;
+    }
+
+    teacher.send(&ClientMessage::CallOn { room: "lobby".into(), nick: "ANA".into() }).await;
+    let called = ana
+        .recv_until(|e| match e {
+            ServerEvent::CalledOn { nick, by, .. } => Some((nick, by)),
+            _ => None,
+        })
+        .await;
+    assert_eq!(called, ("ana".to_owned(), "teacher".to_owned()));
+    assert_eq!(hands(&mut teacher).await, ["bo"], "the hand called on goes down");
+
+    // A hand goes down when its owner leaves.
+    drop(bo);
+    assert_eq!(hands(&mut teacher).await, Vec::<String>::new());
+    ana.send(&raise(true)).await;
+    assert_eq!(hands(&mut teacher).await, ["ana"]);
+    teacher.send(&ClientMessage::ClearHands { room: "lobby".into() }).await;
+    assert_eq!(hands(&mut teacher).await, Vec::<String>::new());
+
+    // Only members raise hands; a moderator calls on members only.
+    let mut dee = server.client("dee").await;
+    dee.send(&raise(true)).await;
+    dee.expect_error(ErrorCode::NotInRoom).await;
+    teacher.send(&ClientMessage::CallOn { room: "lobby".into(), nick: "dee".into() }).await;
+    teacher.expect_error(ErrorCode::NotInRoom).await;
+}

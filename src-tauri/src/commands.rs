@@ -293,6 +293,24 @@ pub async fn slow_mode(state: State<'_, AppState>, room: String, seconds: u32) -
     with_client(&state, |client| client.slow_mode(&room, seconds)).await
 }
 
+/// Raises or lowers the user's hand in a room.
+#[tauri::command]
+pub async fn raise_hand(state: State<'_, AppState>, room: String, raised: bool) -> Result<(), AppError> {
+    with_client(&state, |client| client.raise_hand(&room, raised)).await
+}
+
+/// Moderators: calls on someone in a room.
+#[tauri::command]
+pub async fn call_on(state: State<'_, AppState>, room: String, nick: String) -> Result<(), AppError> {
+    with_client(&state, |client| client.call_on(&room, &nick)).await
+}
+
+/// Moderators: lowers every hand in a room.
+#[tauri::command]
+pub async fn clear_hands(state: State<'_, AppState>, room: String) -> Result<(), AppError> {
+    with_client(&state, |client| client.clear_hands(&room)).await
+}
+
 /// Says whether the user is typing.
 #[tauri::command]
 pub async fn set_typing(state: State<'_, AppState>, room: String, typing: bool) -> Result<(), AppError> {

@@ -305,8 +305,9 @@ export function setupChat(app, messages) {
     savePrefs();
   });
 
-  // Moderators only (the controls show after `moderating`); the answer is a `room_state` event.
-  const moderate = (call) => async () => {
+  // Actions on the room on screen: moderators' (shown after `moderating`; answered by `room_state`/`hands`), and the
+  // hand anyone raises.
+  const roomAction = (call) => async () => {
     const room = state().active;
     if (!room) return;
     try {
@@ -315,13 +316,22 @@ export function setupChat(app, messages) {
       composerFail(err.message);
     }
   };
-  $('lock-timed-btn').addEventListener('click', moderate((room) => bridge.lockRoom({ room, seconds: 300 })));
-  $('lock-btn').addEventListener('click', moderate((room) => bridge.lockRoom({ room })));
-  $('unlock-btn').addEventListener('click', moderate((room) => bridge.unlockRoom({ room })));
+  $('lock-timed-btn').addEventListener('click', roomAction((room) => bridge.lockRoom({ room, seconds: 300 })));
+  $('lock-btn').addEventListener('click', roomAction((room) => bridge.lockRoom({ room })));
+  $('unlock-btn').addEventListener('click', roomAction((room) => bridge.unlockRoom({ room })));
+  $('call-on-btn').addEventListener(
+    'click',
+    roomAction((room) => bridge.callOn({ room, nick: $('call-on-btn').dataset.nick || '' })),
+  );
+  $('clear-hands-btn').addEventListener('click', roomAction((room) => bridge.clearHands({ room })));
+  $('hand-btn').addEventListener(
+    'click',
+    roomAction((room) => bridge.raiseHand({ room, raised: $('hand-btn').getAttribute('aria-pressed') !== 'true' })),
+  );
   const slowSelect = $('slow-mode-select');
   slowSelect.addEventListener(
     'change',
-    moderate((room) => bridge.slowMode({ room, seconds: Number(slowSelect.value) || 0 })),
+    roomAction((room) => bridge.slowMode({ room, seconds: Number(slowSelect.value) || 0 })),
   );
 
   $('leave-btn').addEventListener('click', async () => {

@@ -125,6 +125,19 @@ function applyServer(state, ev, now) {
     case 'room_state':
       onRoomState(state, ev, now);
       return [];
+    case 'hands': {
+      const raised = Array.isArray(ev.raised) ? ev.raised.filter((n) => typeof n === 'string') : [];
+      if (raised.length) state.hands.set(roomKey(ev.room), raised);
+      else state.hands.delete(roomKey(ev.room));
+      return [];
+    }
+    case 'called_on': {
+      const key = roomKey(ev.room);
+      if (!state.convs.has(key)) return [];
+      const who = sameNick(ev.nick, state.me) ? 'you' : ev.nick;
+      addNotice(state, key, 'rules', `${ev.by} called on ${who}`, now);
+      return [];
+    }
     case 'room_created':
       state.listing.set(roomKey(ev.room), { room: roomKey(ev.room), topic: ev.topic || '', members: ev.members || 0 });
       return [];
@@ -207,6 +220,7 @@ function onWelcome(state, ev) {
   // A new connection: moderator rights and room rules are told again after it (`moderating`, `room_state`).
   state.moderating = false;
   state.rules = new Map();
+  state.hands = new Map();
   state.me = ev.nick || state.me;
   state.identity = ev.identity || 'guest';
   state.server = ev.server || '';

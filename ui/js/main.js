@@ -379,6 +379,10 @@ async function start() {
       unlock: $('unlock-btn'),
       slow: $('slow-mode-select'),
       composer: $('composer-input'),
+      hands: $('hands-queue'),
+      handsText: $('hands-text'),
+      callOn: $('call-on-btn'),
+      hand: $('hand-btn'),
     },
     banner: {
       banner: $('banner'),

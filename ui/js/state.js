@@ -55,6 +55,8 @@ export function createState(prefs = {}) {
     moderating: false,
     /** Room → its posting rules from `room_state`: `{ locked, lockedUntilMs, slowModeS, by }`; absent = none. */
     rules: new Map(),
+    /** Room → nicknames with a raised hand, first raised first (`hands` events). */
+    hands: new Map(),
     /** The "Register this nickname" request: waiting for the server's answer, and its refusal if any. */
     account: { pending: false, error: '' },
     /** A server error that named no room, when no room is on screen. */

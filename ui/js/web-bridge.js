@@ -170,6 +170,8 @@ export function createWebBridge(location, env = {}) {
       attempt(() => current().request(topic ? { type: 'create_room', room, topic } : { type: 'create_room', room }) ?? null),
     setTopic: ({ room, topic }) => attempt(() => current().request({ type: 'set_topic', room, topic }) ?? null),
     typing: ({ room, typing }) => attempt(() => current().request({ type: 'typing', room, typing: Boolean(typing) }) ?? null),
+    raiseHand: ({ room, raised }) =>
+      attempt(() => current().request({ type: 'raise_hand', room, raised: Boolean(raised) }) ?? null),
     history: ({ room, before, after }) => attempt(() => current().history(room, before, after) ?? null),
     hostStart: () => Promise.reject(unsupported('Hosting a room')),
     hostStop: () => Promise.reject(unsupported('Hosting a room')),

@@ -58,3 +58,16 @@ test('countdowns round up and never go negative', () => {
   assert.equal(countdown(-5), '0:00');
   assert.equal(rulesText(null, false), '');
 });
+
+test('raised hands are kept per room in order; being called on leaves a notice', () => {
+  const s = online();
+  applyEvent(s, server({ type: 'hands', room: 'lobby', raised: ['bo', 'ana'] }));
+  assert.deepEqual(s.hands.get('lobby'), ['bo', 'ana']);
+  applyEvent(s, server({ type: 'called_on', room: 'lobby', nick: 'Ana', by: 'teacher' }));
+  applyEvent(s, server({ type: 'hands', room: 'lobby', raised: [] }));
+  assert.equal(s.hands.has('lobby'), false);
+  assert.deepEqual(notices(s), ['teacher called on you']);
+  applyEvent(s, server({ type: 'hands', room: 'lobby', raised: ['bo'] }));
+  applyEvent(s, server({ type: 'welcome', nick: 'ana', rooms: [{ room: 'lobby' }], dms: [] }));
+  assert.equal(s.hands.size, 0, 'a new connection hears the queue again after joining');
+});

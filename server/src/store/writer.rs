@@ -376,6 +376,9 @@ impl Writer {
             if let Some(rules) = self.hub.rules_if_set(room) {
                 handle.reply(&ServerEvent::RoomState(rules));
             }
+            if let Some(hands) = self.hub.hands_if_raised(room) {
+                handle.reply(&hands);
+            }
         }
         for message in replay {
             handle.reply(&ServerEvent::Message(message));

@@ -60,7 +60,21 @@ export function renderRules(state, els, now = Date.now()) {
   setText(els.text, text);
   const controls = room && state.moderating;
   show(els.controls, controls);
+  const hands = room ? state.hands.get(key) || [] : [];
+  const queue = controls && hands.length > 0;
+  show(els.hands, queue);
+  if (queue) {
+    setText(els.handsText, `Hands up: ${hands.join(', ')}`);
+    setText(els.callOn, `Call on ${hands[0]}`);
+    els.callOn.dataset.nick = hands[0];
+  }
   show(els.bar, Boolean(text) || controls);
+  // Everyone else raises and lowers their own hand.
+  const mine = hands.some((nick) => nick.toLowerCase() === state.me.toLowerCase());
+  show(els.hand, room && !state.moderating);
+  attr(els.hand, 'aria-pressed', mine ? 'true' : 'false');
+  els.hand.classList.toggle('on', mine);
+  setText(els.hand, mine ? 'Lower hand' : 'Raise hand');
   const locked = Boolean(rules && rules.locked);
   show(els.lock, !locked);
   show(els.lockTimed, !locked);

@@ -75,15 +75,20 @@ export function renderOnline(state, list, heading) {
   const members = c ? c.members : [];
   setText(heading, members.length ? `Online — ${members.length}` : 'Online');
   const meLower = state.me.toLowerCase();
+  const raised = new Set((c && state.hands.get(c.key) || []).map((nick) => nick.toLowerCase()));
   reconcile(list, members, {
-    key: (nick) => `${nick.toLowerCase() === meLower ? 'me:' : ''}${nick}`,
+    key: (nick) => `${nick.toLowerCase() === meLower ? 'me:' : ''}${raised.has(nick.toLowerCase()) ? 'hand:' : ''}${nick}`,
     create: (nick) => {
       const mine = nick.toLowerCase() === meLower;
       const avatar = el('span', { class: `avatar small c${hue(nick)}`, 'aria-hidden': 'true', text: initial(nick) });
       const name = el('span', { class: 'member-name', text: nick });
+      const hand = raised.has(nick.toLowerCase())
+        ? el('span', { class: 'hand', title: 'Hand raised', text: 'hand up' })
+        : null;
+      const parts = [avatar, name, hand].filter(Boolean);
       const inner = mine
-        ? el('span', { class: 'member self' }, avatar, name, el('span', { class: 'you', text: '(you)' }))
-        : el('button', { type: 'button', class: 'member', title: `Message ${nick} directly`, 'aria-label': `${nick}: send a direct message` }, avatar, name);
+        ? el('span', { class: 'member self' }, ...parts, el('span', { class: 'you', text: '(you)' }))
+        : el('button', { type: 'button', class: 'member', title: `Message ${nick} directly`, 'aria-label': `${nick}: send a direct message` }, ...parts);
       return el('li', { dataset: { nick } }, inner);
     },
     update: () => {},
