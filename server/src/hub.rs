@@ -289,13 +289,14 @@ impl Hub {
         Some(room_state(room, &entry.rules, None))
     }
 
-    /// Whether the user `key` may post in `room` now (recording the post for slow mode). Rooms that do not exist
+    /// Whether the user `key` on connection `id` may post in `room` now (recording the post for slow mode), and if
+    /// so whether the connection is a member already: one look at the room per message. Rooms that do not exist
     /// are left to the store to refuse.
-    pub(crate) fn admit_post(&self, room: &str, key: &str, moderator: bool) -> Result<(), Refusal> {
+    pub(crate) fn admit_post(&self, room: &str, id: PeerId, key: &str, moderator: bool) -> Result<bool, Refusal> {
         let mut state = self.lock();
         match state.rooms.get_mut(room) {
-            Some(entry) => entry.rules.admit_post(key, moderator, Instant::now()),
-            None => Ok(()),
+            Some(entry) => entry.rules.admit_post(key, moderator, Instant::now()).map(|()| entry.members.contains(&id)),
+            None => Ok(false),
         }
     }
 

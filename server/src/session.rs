@@ -411,25 +411,24 @@ impl Session {
         }
         // A non-member is checked again by the store, in order with any `join` just before this request.
         let member_on_arrival = match &conversation {
-            Conversation::Room(room) => self.shared.hub.is_member(room, self.handle.id()),
             Conversation::Direct(_) => true,
-        };
-        if let Conversation::Room(room) = &conversation {
-            match self.shared.hub.admit_post(room, &identity.key, identity.moderator) {
-                Ok(()) => {}
-                Err(Refusal::Locked) => {
-                    let message = format!("{room:?} is locked: only moderators may post until it is unlocked");
-                    return Err(refusal(ErrorCode::RoomLocked, message));
-                }
-                Err(Refusal::SlowMode(wait)) => {
-                    let message =
-                        format!("slow mode in {room:?}: wait {} s before your next message", wait.as_secs() + 1);
-                    let mut refused = refusal(ErrorCode::SlowMode, message);
-                    refused.retry_after_ms = Some(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1));
-                    return Err(refused);
+            Conversation::Room(room) => {
+                match self.shared.hub.admit_post(room, self.handle.id(), &identity.key, identity.moderator) {
+                    Ok(member) => member,
+                    Err(Refusal::Locked) => {
+                        let message = format!("{room:?} is locked: only moderators may post until it is unlocked");
+                        return Err(refusal(ErrorCode::RoomLocked, message));
+                    }
+                    Err(Refusal::SlowMode(wait)) => {
+                        let message =
+                            format!("slow mode in {room:?}: wait {} s before your next message", wait.as_secs() + 1);
+                        let mut refused = refusal(ErrorCode::SlowMode, message);
+                        refused.retry_after_ms = Some(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1));
+                        return Err(refused);
+                    }
                 }
             }
-        }
+        };
         let append = Append {
             handle: self.handle.clone(),
             nick: identity.nick.clone(),
