@@ -43,6 +43,11 @@ impl ServerPassword {
         (!password.is_empty()).then_some(Self(password))
     }
 
+    /// The secret itself, for the one place that must send it (an embedding app's own `moderate`); never log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
     /// Compares in time independent of where the two differ, so timing does not reveal a prefix.
     pub fn matches(&self, given: &str) -> bool {
         let (a, b) = (self.0.as_bytes(), given.as_bytes());

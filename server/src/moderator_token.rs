@@ -18,9 +18,7 @@ pub(crate) fn load_or_create(data_dir: &Path) -> io::Result<ServerPassword> {
         Err(err) if err.kind() == io::ErrorKind::NotFound => {}
         Err(err) => return Err(err),
     }
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|err| io::Error::other(format!("no random source: {err}")))?;
-    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let token = crate::accounts::token::new_token().ok_or_else(|| io::Error::other("no random source"))?;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

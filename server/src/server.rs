@@ -108,6 +108,12 @@ impl RunningServer {
         self.shared.tls.as_ref().map(|tls| tls.fingerprint.as_str())
     }
 
+    /// The moderator token (also in the data directory's `moderator-token`), so an app that embeds the server can
+    /// moderate it without reading the file again.
+    pub fn moderator_token(&self) -> &ServerPassword {
+        &self.shared.moderator_token
+    }
+
     /// Serves one already-open byte stream exactly as an accepted TCP connection from `peer`: HTTP, the WebSocket
     /// upgrade, the protocol. It lets fuzzers and in-process tests drive the whole stack over `tokio::io::duplex`
     /// without sockets, so they run thousands of times faster than over loopback.

@@ -49,7 +49,7 @@ impl Hosted {
     /// Starts the server with its data in `data_dir`, on port 7878 if free, else on any free port.
     pub async fn start(data_dir: PathBuf, lan: bool) -> Result<Self, AppError> {
         let ip = if lan { IpAddr::V4(Ipv4Addr::UNSPECIFIED) } else { IpAddr::V4(Ipv4Addr::LOCALHOST) };
-        let mut config = Config::new(data_dir.clone());
+        let mut config = Config::new(data_dir);
         config.bind = SocketAddr::new(ip, PREFERRED_PORT);
         // Open to the network means TLS: others' connections cross it. Plain ws:// is then refused from other
         // computers (the server's default), and still allowed from this one.
@@ -65,14 +65,7 @@ impl Hosted {
         };
         let port = server.local_addr().port();
         let local_url = format!("ws://127.0.0.1:{port}/ws");
-        let token_file = data_dir.join(parlor_server::MODERATOR_TOKEN_FILE);
-        let moderator_token = match std::fs::read_to_string(&token_file) {
-            Ok(token) => Password::new(token.trim()),
-            Err(err) => {
-                tracing::warn!(%err, "cannot read the moderator token; hosting without moderator rights");
-                None
-            }
-        };
+        let moderator_token = Password::new(server.moderator_token().expose());
         let (urls, fingerprint) = match (lan, server.tls_fingerprint()) {
             (true, Some(fingerprint)) => {
                 let mut addresses = lan_addresses();

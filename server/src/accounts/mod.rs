@@ -10,7 +10,7 @@
 
 mod db;
 mod hashing;
-mod token;
+pub(crate) mod token;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};

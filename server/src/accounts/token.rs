@@ -5,8 +5,8 @@ use sha2::{Digest, Sha256};
 /// Random bytes in a token: 256 bits, beyond guessing.
 const TOKEN_BYTES: usize = 32;
 
-/// A new random session token, hex-encoded; `None` if the OS random source fails.
-pub(super) fn new_token() -> Option<String> {
+/// A new random token (session tokens, the moderator token), hex-encoded; `None` if the OS random source fails.
+pub(crate) fn new_token() -> Option<String> {
     let mut bytes = [0u8; TOKEN_BYTES];
     getrandom::fill(&mut bytes).ok()?;
     Some(hex(&bytes))
