@@ -122,6 +122,24 @@ class PyClient:
         self.expect(f"joined {room}", lambda e: e["type"] == "joined" and e["room"] == room)
 
     def expect(self, what: str, match: Callable[[dict[str, Any]], bool], timeout: float = 30.0) -> dict[str, Any]:
+        """Waits for an event `match` accepts; a refusal fails."""
+        def pick(event: dict[str, Any]) -> bool:
+            if event.get("type") == "error":
+                raise AssertionError(f"the server refused the Python client: {event}")
+            return match(event)
+        return self._next(what, pick, timeout)
+
+    def expect_error(self, code: str, timeout: float = 30.0) -> dict[str, Any]:
+        """Waits for a refusal with this code (other events are skipped; another refusal fails)."""
+        def pick(event: dict[str, Any]) -> bool:
+            if event.get("type") != "error":
+                return False
+            if event.get("code") != code:
+                raise AssertionError(f"expected {code}, got {event}")
+            return True
+        return self._next(f"the refusal {code}", pick, timeout)
+
+    def _next(self, what: str, pick: Callable[[dict[str, Any]], bool], timeout: float) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
@@ -131,25 +149,7 @@ class PyClient:
                 event = json.loads(self.ws.recv(timeout=remaining))
             except TimeoutError:
                 continue
-            if event.get("type") == "error":
-                raise AssertionError(f"the server refused the Python client: {event}")
-            if match(event):
-                return event
-
-    def expect_error(self, code: str, timeout: float = 30.0) -> dict[str, Any]:
-        """Waits for a refusal with this code (other events are skipped; another refusal fails)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"the Python client never received the refusal {code}")
-            try:
-                event = json.loads(self.ws.recv(timeout=remaining))
-            except TimeoutError:
-                continue
-            if event.get("type") == "error":
-                if event.get("code") != code:
-                    raise AssertionError(f"expected {code}, got {event}")
+            if pick(event):
                 return event
 
     def close(self) -> None:
