@@ -29,7 +29,7 @@ pub fn hello(nick: &str) -> String {
 
 /// A `join` without replay: the client only wants live messages.
 pub fn join(room: &str) -> String {
-    encode(&ClientMessage::Join { room: room.to_owned(), after: None })
+    encode(&ClientMessage::Join { room: room.to_owned(), after: None, after_rev: None })
 }
 
 /// A `create_room` for the rooms a scenario spreads its clients over.
@@ -43,6 +43,8 @@ pub fn send(room: &str, stamp: Stamp, counter: u64, nick: &str) -> String {
         room: room.to_owned(),
         text: stamp_text(stamp, counter),
         client_id: format!("{nick}-{counter}"),
+        poll: None,
+        reply_to: None,
     })
 }
 
@@ -57,6 +59,7 @@ pub fn reference_message(room: &str, stamp: Stamp, counter: u64, nick: &str) -> 
         text: stamp_text(stamp, counter),
         ts: 0,
         client_id: format!("{nick}-{counter}"),
+        ..ChatMessage::default()
     };
     serde_json::to_string(&ServerEvent::Message(message)).unwrap_or_default()
 }
@@ -219,6 +222,7 @@ mod tests {
             text: text.into(),
             ts: 1_717_430_400_123,
             client_id: "b00042-7".into(),
+            ..ChatMessage::default()
         };
         serde_json::to_string(&ServerEvent::Message(message)).expect("encodes")
     }
@@ -255,7 +259,15 @@ mod tests {
         let frame = serde_json::to_string(&ServerEvent::Ack(ack)).expect("encodes");
         assert_eq!(scan(&frame), Event::Ack { seq: 77 });
 
-        let joined = Joined { room: "lobby".into(), topic: String::new(), members: vec![], last_seq: 41, gap: None };
+        let joined = Joined {
+            room: "lobby".into(),
+            topic: String::new(),
+            members: vec![],
+            last_seq: 41,
+            gap: None,
+            last_rev: 0,
+            updates_dropped: false,
+        };
         let frame = serde_json::to_string(&ServerEvent::Joined(joined)).expect("encodes");
         assert_eq!(scan(&frame), Event::Joined { last_seq: 41 });
 

@@ -6,6 +6,7 @@ use thiserror::Error;
 
 use crate::code::ErrorCode;
 use crate::depth::{nests_deeper_than, DEFAULT_MAX_JSON_DEPTH};
+use crate::extras::PollSpec;
 use crate::secret::Secret;
 
 /// One request from a client.
@@ -35,6 +36,10 @@ pub enum ClientMessage {
         /// The last sequence number the client holds for this room; the server replays every later message.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         after: Option<u64>,
+        /// With `after`: the last revision (`joined.last_rev`, `message_updated.rev`) the client holds; the server
+        /// also sends every message up to `after` that changed since (votes, reactions, edits, deletions).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        after_rev: Option<u64>,
     },
     /// Leave a room; the others see the client go.
     Leave {
@@ -71,6 +76,12 @@ pub enum ClientMessage {
         text: String,
         /// The client's own id for this message; a resend with the same id is never stored twice.
         client_id: String,
+        /// Makes the message a poll whose question is `text`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        poll: Option<PollSpec>,
+        /// The sequence number of the message this one answers; the stored message quotes it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reply_to: Option<u64>,
     },
     /// Say that the user started (`true`) or stopped (`false`) typing in a room.
     Typing {
@@ -146,6 +157,49 @@ pub enum ClientMessage {
         /// The room.
         room: String,
     },
+    /// Vote in a poll, replacing one's earlier vote; no choices withdraws it.
+    Vote {
+        /// The room.
+        room: String,
+        /// The poll's message.
+        seq: u64,
+        /// Option numbers, from 0; one at most unless the poll allows several.
+        choices: Vec<u32>,
+    },
+    /// End a poll (its creator or a moderator): the results become final.
+    ClosePoll {
+        /// The room.
+        room: String,
+        /// The poll's message.
+        seq: u64,
+    },
+    /// Add (`on`) or take back one's emoji reaction to a message.
+    React {
+        /// The room.
+        room: String,
+        /// The message.
+        seq: u64,
+        /// The emoji.
+        emoji: String,
+        /// Whether the reaction is on.
+        on: bool,
+    },
+    /// Change the text of one's own message; everyone sees it marked as edited.
+    Edit {
+        /// The room.
+        room: String,
+        /// The message.
+        seq: u64,
+        /// The new text.
+        text: String,
+    },
+    /// Delete one's own message (moderators: anyone's); everyone sees that a message was deleted, not what it said.
+    Delete {
+        /// The room.
+        room: String,
+        /// The message.
+        seq: u64,
+    },
     /// An application-level ping for clients (such as browsers) that cannot send WebSocket pings.
     Ping {
         /// Echoed back in the `pong`.
@@ -178,6 +232,11 @@ impl ClientMessage {
             Self::RaiseHand { .. } => "raise_hand",
             Self::CallOn { .. } => "call_on",
             Self::ClearHands { .. } => "clear_hands",
+            Self::Vote { .. } => "vote",
+            Self::ClosePoll { .. } => "close_poll",
+            Self::React { .. } => "react",
+            Self::Edit { .. } => "edit",
+            Self::Delete { .. } => "delete",
             Self::Ping { .. } => "ping",
         }
     }
@@ -204,6 +263,11 @@ pub const CLIENT_TYPES: &[&str] = &[
     "raise_hand",
     "call_on",
     "clear_hands",
+    "vote",
+    "close_poll",
+    "react",
+    "edit",
+    "delete",
     "ping",
 ];
 
@@ -300,13 +364,31 @@ mod tests {
                 password: Some("door".into()),
                 auth: Some(Auth { password: None, token: Some("t0k".into()), device: Some("dev".into()) }),
             },
-            ClientMessage::Join { room: "lobby".into(), after: Some(4) },
+            ClientMessage::Join { room: "lobby".into(), after: Some(4), after_rev: Some(2) },
             ClientMessage::Leave { room: "lobby".into() },
             ClientMessage::CreateRoom { room: "maths".into(), topic: None },
             ClientMessage::SetTopic { room: "maths".into(), topic: "fractions".into() },
             ClientMessage::ListRooms,
             ClientMessage::Who { room: "lobby".into() },
-            ClientMessage::Send { room: "@bob".into(), text: "hi".into(), client_id: "c1".into() },
+            ClientMessage::Send {
+                room: "@bob".into(),
+                text: "hi".into(),
+                client_id: "c1".into(),
+                poll: None,
+                reply_to: Some(3),
+            },
+            ClientMessage::Send {
+                room: "maths".into(),
+                text: "Best shape?".into(),
+                client_id: "c2".into(),
+                poll: Some(PollSpec { options: vec!["circle".into(), "square".into()], multiple: true }),
+                reply_to: None,
+            },
+            ClientMessage::Vote { room: "maths".into(), seq: 4, choices: vec![0, 1] },
+            ClientMessage::ClosePoll { room: "maths".into(), seq: 4 },
+            ClientMessage::React { room: "maths".into(), seq: 4, emoji: "👍".into(), on: true },
+            ClientMessage::Edit { room: "maths".into(), seq: 4, text: "fixed".into() },
+            ClientMessage::Delete { room: "maths".into(), seq: 4 },
             ClientMessage::Typing { room: "lobby".into(), typing: true },
             ClientMessage::History { room: "lobby".into(), before: Some(10), after: None, limit: Some(50) },
             ClientMessage::Register { password: "correct horse".into() },
@@ -320,7 +402,8 @@ mod tests {
             ClientMessage::ClearHands { room: "maths".into() },
             ClientMessage::Ping { nonce: None },
         ];
-        assert_eq!(all.len(), CLIENT_TYPES.len());
+        let kinds: std::collections::BTreeSet<&str> = all.iter().map(ClientMessage::kind).collect();
+        assert_eq!(kinds.len(), CLIENT_TYPES.len(), "every type is tried");
         for message in all {
             let json = serde_json::to_string(&message).expect("serialise");
             assert!(json.contains(&format!("\"type\":\"{}\"", message.kind())), "{json}");

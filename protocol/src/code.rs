@@ -76,6 +76,21 @@ pub enum ErrorCode {
     /// Slow mode: this participant posted in the room less than `slow_mode_s` seconds ago. Retry after
     /// `retry_after_ms`.
     SlowMode,
+    /// `vote`, `close_poll`, `react`, `edit`, `delete` or a `reply_to` named a message the conversation does not hold
+    /// (never sent, pruned, or deleted).
+    NoSuchMessage,
+    /// A poll with fewer than 2 or more than 10 options, an empty or overlong option, or two the same.
+    InvalidPoll,
+    /// `vote` or `close_poll` named a message that is not a poll.
+    NotAPoll,
+    /// The poll is closed: its results are final.
+    PollClosed,
+    /// A vote for an option that does not exist, the same option twice, or several on a single-choice poll.
+    InvalidVote,
+    /// A reaction that is empty, too long or holds spaces, or a new one on a message that has 20 kinds already.
+    InvalidReaction,
+    /// Only the sender may edit a message; only the sender or a moderator may delete it or close its poll.
+    NotYours,
     /// The server already holds as many rooms as it allows.
     TooManyRooms,
     /// The server could not store the message; nothing was sent to anyone. Retry later.
@@ -118,6 +133,13 @@ impl ErrorCode {
             Self::NoSuchUser => "no_such_user",
             Self::InvalidText => "invalid_text",
             Self::TextTooLong => "text_too_long",
+            Self::NoSuchMessage => "no_such_message",
+            Self::InvalidPoll => "invalid_poll",
+            Self::NotAPoll => "not_a_poll",
+            Self::PollClosed => "poll_closed",
+            Self::InvalidVote => "invalid_vote",
+            Self::InvalidReaction => "invalid_reaction",
+            Self::NotYours => "not_yours",
             Self::InvalidTopic => "invalid_topic",
             Self::InvalidClientId => "invalid_client_id",
             Self::InvalidRange => "invalid_range",

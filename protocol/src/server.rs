@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::code::ErrorCode;
+use crate::extras::{Poll, Quote, Reaction};
 use crate::secret::Secret;
 
 /// One event from the server.
@@ -17,6 +18,9 @@ pub enum ServerEvent {
     Ack(Ack),
     /// A chat message in a room or direct conversation the client is in.
     Message(ChatMessage),
+    /// A stored message changed (a vote, a reaction, an edit, a deletion, a poll closed): the whole message as it is
+    /// now, to replace the copy with the same `room` and `seq`. `rev` orders the changes within a conversation.
+    MessageUpdated(ChatMessage),
     /// The reply to `join`: the room's state, followed by any replayed messages.
     Joined(Joined),
     /// The reply to `leave`.
@@ -215,7 +219,7 @@ pub struct DmInfo {
 }
 
 /// A stored chat message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatMessage {
     /// The room, or `"@nick"` of the other person in a direct conversation.
     pub room: String,
@@ -231,6 +235,32 @@ pub struct ChatMessage {
     pub ts: i64,
     /// The sender's own id for it, so the sender can match its pending copy.
     pub client_id: String,
+    /// A poll with its results so far; `text` is the question.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<Poll>,
+    /// Emoji reactions, first first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<Reaction>,
+    /// The message this one answers, as it read then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<Quote>,
+    /// When its sender last changed the text (Unix milliseconds); absent if never edited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_ms: Option<i64>,
+    /// Deleted by its sender or a moderator: `text` is empty and nothing else remains but its place.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deleted: bool,
+    /// The conversation's revision at this message's last change; `0` if it never changed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rev: u64,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 /// Confirms a `send` is durably stored.
@@ -264,6 +294,12 @@ pub struct Joined {
     /// Messages after `after` that will not be replayed, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gap: Option<Gap>,
+    /// The conversation's newest revision (see `message_updated`); a resuming client sends it back as `after_rev`.
+    #[serde(default)]
+    pub last_rev: u64,
+    /// More earlier messages changed since `after_rev` than are re-sent: reload the ones on screen with `history`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub updates_dropped: bool,
 }
 
 /// A run of sequence numbers a resuming client missed and will not get by replay.
@@ -358,6 +394,7 @@ mod tests {
             text: "<b>hi</b>".into(),
             ts: 1_700_000_000_000,
             client_id: "c-1".into(),
+            ..ChatMessage::default()
         }
     }
 
@@ -379,6 +416,17 @@ mod tests {
                 members: vec!["ana".into()],
                 last_seq: 9,
                 gap: Some(Gap { from: 1, to: 4, reason: GapReason::Pruned }),
+                last_rev: 3,
+                updates_dropped: false,
+            }),
+            ServerEvent::MessageUpdated(ChatMessage {
+                poll: Some(crate::extras::PollSpec { options: vec!["a".into(), "b".into()], multiple: false }.open()),
+                reactions: vec![Reaction { emoji: "👍".into(), by: vec!["bo".into()] }],
+                reply_to: Some(Quote { seq: 1, from: "bo".into(), text: "hm".into() }),
+                edited_ms: Some(5),
+                deleted: true,
+                rev: 4,
+                ..sample_message()
             }),
             ServerEvent::MemberLeft { room: "lobby".into(), nick: "bo".into(), reason: LeaveReason::Disconnected },
             ServerEvent::Error(ErrorEvent::new(ErrorCode::NotInRoom, "join first").in_room("maths")),
@@ -399,6 +447,10 @@ mod tests {
         assert_eq!(json["type"], "message");
         assert_eq!(json["seq"], 3);
         assert_eq!(json["text"], "<b>hi</b>");
+        let plain = json.as_object().expect("object");
+        for absent in ["poll", "reactions", "reply_to", "edited_ms", "deleted", "rev"] {
+            assert!(!plain.contains_key(absent), "a plain message carries no {absent}");
+        }
         let err = serde_json::to_value(ServerEvent::Error(ErrorEvent::new(ErrorCode::RateLimited, "slow down")))
             .expect("serialise");
         assert_eq!(err, serde_json::json!({"type": "error", "code": "rate_limited", "message": "slow down"}));

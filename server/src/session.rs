@@ -6,10 +6,11 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use parlor_protocol::extras::{POLL_MAX_OPTIONS, POLL_MIN_OPTIONS, POLL_OPTION_MAX_CHARS};
 use parlor_protocol::names::{self, fold};
 use parlor_protocol::{
     decode_with_depth, Auth, ClientMessage, CloseCode, Conversation, ErrorCode, ErrorEvent, IdentityKind, NameError,
-    Secret, ServerEvent, PROTOCOL_VERSION,
+    PollSpec, Secret, ServerEvent, PROTOCOL_VERSION,
 };
 use tokio::time::Instant;
 
@@ -19,13 +20,23 @@ use crate::outbox::PeerHandle;
 use crate::rate::TokenBucket;
 use crate::rules::Refusal;
 use crate::server::Shared;
-use crate::store::{Anchor, Append, Greeting, Op};
+use crate::store::{Anchor, Append, Edit, Greeting, Op};
+
+mod changes;
 
 /// Messages per history page when the client does not say.
 const DEFAULT_PAGE: u32 = 50;
 
 /// What a command answers: an event for the requester (if any), or a refusal.
 type Reply = Result<Option<ServerEvent>, ErrorEvent>;
+
+/// What a `send` posts, besides where.
+struct Post {
+    text: String,
+    client_id: String,
+    poll: Option<PollSpec>,
+    reply_to: Option<u64>,
+}
 
 /// A close the session asks for: code and reason.
 pub(crate) type CloseRequest = (CloseCode, String);
@@ -194,13 +205,15 @@ impl Session {
             (_, Some(identity)) => identity.clone(),
         };
         let result = match message {
-            ClientMessage::Join { room, after } => self.join(&identity, &room, after).await,
+            ClientMessage::Join { room, after, after_rev } => self.join(&identity, &room, after, after_rev).await,
             ClientMessage::Leave { room } => self.leave(&room),
             ClientMessage::CreateRoom { room, topic } => self.create_room(&room, topic.unwrap_or_default()).await,
             ClientMessage::SetTopic { room, topic } => self.set_topic(&identity, &room, topic).await,
             ClientMessage::ListRooms => Ok(Some(ServerEvent::RoomList { rooms: self.shared.hub.rooms() })),
             ClientMessage::Who { room } => self.who(&identity, &room),
-            ClientMessage::Send { room, text, client_id } => self.send(&identity, &room, text, client_id).await,
+            ClientMessage::Send { room, text, client_id, poll, reply_to } => {
+                self.send(&identity, &room, Post { text, client_id, poll, reply_to }).await
+            }
             ClientMessage::Typing { room, typing } => self.typing(&room, typing),
             ClientMessage::History { room, before, after, limit } => {
                 self.history(&identity, &room, before, after, limit).await
@@ -219,6 +232,13 @@ impl Session {
             ClientMessage::RaiseHand { room, raised } => self.raise_hand(&room, raised),
             ClientMessage::CallOn { room, nick } => self.call_on(&identity, &room, &nick),
             ClientMessage::ClearHands { room } => self.clear_hands(&identity, &room),
+            ClientMessage::Vote { room, seq, choices } => self.change(&identity, &room, seq, Edit::Vote(choices)).await,
+            ClientMessage::ClosePoll { room, seq } => self.change(&identity, &room, seq, Edit::ClosePoll).await,
+            ClientMessage::React { room, seq, emoji, on } => {
+                self.change(&identity, &room, seq, Edit::React { emoji, on }).await
+            }
+            ClientMessage::Edit { room, seq, text } => self.edit(&identity, &room, seq, text).await,
+            ClientMessage::Delete { room, seq } => self.change(&identity, &room, seq, Edit::Delete).await,
             ClientMessage::Hello { .. } | ClientMessage::Ping { .. } | ClientMessage::Moderate { .. } => Ok(None),
         };
         match result {
@@ -329,11 +349,12 @@ impl Session {
         Err(error(ErrorCode::NotInRoom, format!("join {field:?} first")).in_room(field))
     }
 
-    async fn join(&self, identity: &Identity, room: &str, after: Option<u64>) -> Reply {
+    async fn join(&self, identity: &Identity, room: &str, after: Option<u64>, after_rev: Option<u64>) -> Reply {
         let conversation = conversation(room)?;
         let handle = self.handle.clone();
         let (done, queued) = tokio::sync::oneshot::channel();
-        self.submit(Op::Join { handle, viewer: identity.key.clone(), conversation, after, done }).await?;
+        let viewer = identity.key.clone();
+        self.submit(Op::Join { handle, viewer, conversation, after, after_rev, done }).await?;
         // Wait until the reply is queued, so the connection's read pause sees a large replay before the next request.
         let _ = queued.await;
         Ok(None)
@@ -390,7 +411,8 @@ impl Session {
         Ok(Some(ServerEvent::Members { room: field.to_lowercase(), members }))
     }
 
-    async fn send(&self, identity: &Identity, field: &str, text: String, client_id: String) -> Reply {
+    async fn send(&self, identity: &Identity, field: &str, post: Post) -> Reply {
+        let Post { text, client_id, poll, reply_to } = post;
         let refusal = |code: ErrorCode, message: String| {
             let mut refusal = error(code, message).in_room(field);
             refusal.client_id = Some(client_id.clone());
@@ -401,14 +423,20 @@ impl Session {
             return Err(refusal(ErrorCode::InvalidClientId, message));
         }
         let conversation = conversation(field).map_err(|e| refusal(e.code, e.message))?;
-        let max = self.shared.limits.max_text_chars;
-        if text.chars().count() > max {
-            return Err(refusal(ErrorCode::TextTooLong, format!("a message is at most {max} characters")));
-        }
-        if !names::is_displayable_text(&text) {
-            let message = "a message needs visible text and no control or direction-override characters".to_owned();
-            return Err(refusal(ErrorCode::InvalidText, message));
-        }
+        self.check_text(&text).map_err(|(code, message)| refusal(code, message))?;
+        let poll = match poll {
+            None => None,
+            Some(spec) => match spec.validate() {
+                Ok(()) => Some(spec.open()),
+                Err(_) => {
+                    let message = format!(
+                        "a poll has {POLL_MIN_OPTIONS} to {POLL_MAX_OPTIONS} different options of one line, each at \
+                         most {POLL_OPTION_MAX_CHARS} characters"
+                    );
+                    return Err(refusal(ErrorCode::InvalidPoll, message));
+                }
+            },
+        };
         // A non-member is checked again by the store, in order with any `join` just before this request.
         let member_on_arrival = match &conversation {
             Conversation::Direct(_) => true,
@@ -437,8 +465,23 @@ impl Session {
             text,
             client_id: client_id.clone(),
             member_on_arrival,
+            poll,
+            reply_to,
         };
         self.submit(Op::Append(append)).await.map_err(|e| refusal(e.code, e.message))
+    }
+
+    /// The rules every message text follows, in `send` and `edit`.
+    fn check_text(&self, text: &str) -> Result<(), (ErrorCode, String)> {
+        let max = self.shared.limits.max_text_chars;
+        if text.chars().count() > max {
+            return Err((ErrorCode::TextTooLong, format!("a message is at most {max} characters")));
+        }
+        if !names::is_displayable_text(text) {
+            let message = "a message needs visible text and no control or direction-override characters".to_owned();
+            return Err((ErrorCode::InvalidText, message));
+        }
+        Ok(())
     }
 
     /// A moderator's change to a room's rules: the members are told by the hub, the moderator by the reply.

@@ -67,8 +67,13 @@ async fn flood_once(url: &str, nick: &str, until: Instant) -> Flooded {
     let writer = tokio::spawn(async move {
         let mut sent = 0;
         while Instant::now() < until {
-            let send =
-                ClientMessage::Send { room: "lobby".into(), text: "flood".into(), client_id: format!("{ids}{sent}") };
+            let send = ClientMessage::Send {
+                room: "lobby".into(),
+                text: "flood".into(),
+                client_id: format!("{ids}{sent}"),
+                poll: None,
+                reply_to: None,
+            };
             if sink.send(Message::text(serde_json::to_string(&send).expect("encode"))).await.is_err() {
                 break;
             }
@@ -121,7 +126,7 @@ async fn behave(mut client: Client, sent_at: SentAt) {
                 let client_id = format!("good-{sent}");
                 sent_at.lock().expect("lock").insert(client_id.clone(), Instant::now());
                 let text = format!("good {sent}");
-                client.send(&ClientMessage::Send { room: "lobby".into(), text, client_id }).await;
+                client.send(&ClientMessage::Send { room: "lobby".into(), text, client_id, poll: None, reply_to: None }).await;
                 sent += 1;
             }
             event = client.try_recv() => match event {
@@ -262,7 +267,13 @@ async fn churn_once(server: &TestServer, n: usize) {
         3 => {
             let mut client = server.client(&nick).await;
             client.join("lobby", None).await;
-            let send = ClientMessage::Send { room: "lobby".into(), text: "bye".into(), client_id: nick };
+            let send = ClientMessage::Send {
+                room: "lobby".into(),
+                text: "bye".into(),
+                client_id: nick,
+                poll: None,
+                reply_to: None,
+            };
             client.send(&send).await;
         }
         4 => drop(tokio::net::TcpStream::connect(addr).await.expect("tcp")),

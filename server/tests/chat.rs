@@ -147,7 +147,14 @@ async fn a_direct_message_reaches_only_its_target() {
     assert_eq!(welcome.dms.len(), 1);
     assert_eq!((welcome.dms[0].room.as_str(), welcome.dms[0].last_seq), ("@ana", 2));
 
-    ana.send(&ClientMessage::Send { room: "@nobody".into(), text: "hi".into(), client_id: "dm-2".into() }).await;
+    ana.send(&ClientMessage::Send {
+        room: "@nobody".into(),
+        text: "hi".into(),
+        client_id: "dm-2".into(),
+        poll: None,
+        reply_to: None,
+    })
+    .await;
     let err = ana.expect_error(ErrorCode::NoSuchUser).await;
     assert_eq!(err.client_id.as_deref(), Some("dm-2"));
 }
@@ -189,7 +196,7 @@ async fn rooms_are_created_listed_and_given_topics() {
     let listed: Vec<(&str, &str, u32)> = rooms.iter().map(|r| (r.room.as_str(), r.topic.as_str(), r.members)).collect();
     assert_eq!(listed, [("lobby", "", 0), ("maths", "decimals", 1)]);
 
-    ana.send(&ClientMessage::Join { room: "physics".into(), after: None }).await;
+    ana.send(&ClientMessage::Join { room: "physics".into(), after: None, after_rev: None }).await;
     ana.expect_error(ErrorCode::NoSuchRoom).await;
 }
 
@@ -239,7 +246,7 @@ async fn a_send_right_behind_a_join_is_accepted() {
     let server = TestServer::start().await;
     let mut ana = server.client("ana").await;
     // No waiting for `joined`: the two requests travel back to back.
-    ana.send(&ClientMessage::Join { room: "lobby".into(), after: None }).await;
+    ana.send(&ClientMessage::Join { room: "lobby".into(), after: None, after_rev: None }).await;
     let ack = ana.say_with_id("lobby", "right away", "pipelined-1").await;
     assert_eq!(ack.seq, 1);
 }

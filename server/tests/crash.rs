@@ -52,7 +52,13 @@ impl Sender {
     }
 
     fn send(&self, n: usize) -> ClientMessage {
-        ClientMessage::Send { room: "lobby".into(), text: text(&self.nick, n), client_id: client_id(&self.nick, n) }
+        ClientMessage::Send {
+            room: "lobby".into(),
+            text: text(&self.nick, n),
+            client_id: client_id(&self.nick, n),
+            poll: None,
+            reply_to: None,
+        }
     }
 
     async fn connect(&self, url: &str) -> Client {

@@ -39,7 +39,14 @@ async fn malformed_frames_get_coded_errors_and_the_connection_survives() {
     }
 
     let long = "x".repeat(4001);
-    ana.send(&ClientMessage::Send { room: "lobby".into(), text: long, client_id: "e4".into() }).await;
+    ana.send(&ClientMessage::Send {
+        room: "lobby".into(),
+        text: long,
+        client_id: "e4".into(),
+        poll: None,
+        reply_to: None,
+    })
+    .await;
     assert_eq!(ana.expect_error(ErrorCode::TextTooLong).await.client_id.as_deref(), Some("e4"));
 
     ana.send_raw(&format!(r#"{{"type":"ping","nonce":"{}"}}"#, "y".repeat(20_000))).await;
@@ -56,10 +63,17 @@ async fn malformed_frames_get_coded_errors_and_the_connection_survives() {
 async fn requests_before_hello_are_refused() {
     let server = TestServer::start().await;
     let mut anon = Client::connect(&server.url()).await;
-    anon.send(&ClientMessage::Join { room: "lobby".into(), after: None }).await;
+    anon.send(&ClientMessage::Join { room: "lobby".into(), after: None, after_rev: None }).await;
     anon.expect_error(ErrorCode::HelloRequired).await;
     // A refused send names itself, as every refused send does, so a client can keep it pending.
-    anon.send(&ClientMessage::Send { room: "lobby".into(), text: "early".into(), client_id: "h1".into() }).await;
+    anon.send(&ClientMessage::Send {
+        room: "lobby".into(),
+        text: "early".into(),
+        client_id: "h1".into(),
+        poll: None,
+        reply_to: None,
+    })
+    .await;
     let refusal = anon.expect_error(ErrorCode::HelloRequired).await;
     assert_eq!((refusal.client_id.as_deref(), refusal.room.as_deref()), (Some("h1"), Some("lobby")));
     anon.assert_alive().await;

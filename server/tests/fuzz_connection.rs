@@ -33,7 +33,7 @@ use std::time::Duration;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use parlor_protocol::names::{self, Conversation};
-use parlor_protocol::{Ack, ClientMessage, CloseCode, ErrorCode, Joined, ServerEvent};
+use parlor_protocol::{Ack, ClientMessage, CloseCode, ErrorCode, Joined, PollSpec, ServerEvent};
 use parlor_server::{Config, RunningServer, ServerLimits};
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -390,6 +390,21 @@ fn sequence() -> impl Strategy<Value = Option<u64>> {
     prop_oneof![3 => Just(None), 3 => (0u64..40).prop_map(Some), 1 => any::<u64>().prop_map(Some)]
 }
 
+/// Polls, mostly valid: a few options, sometimes too few, too many, repeated or hostile.
+fn poll() -> impl Strategy<Value = PollSpec> {
+    let option = prop_oneof![4 => prop::sample::select(&["yes", "no", "maybe", "Yes "][..]).prop_map(str::to_owned), 1 => nasty_text(12)];
+    (prop::collection::vec(option, 0..12), any::<bool>()).prop_map(|(options, multiple)| PollSpec { options, multiple })
+}
+
+/// Reactions, mostly emoji, sometimes too long or with spaces.
+fn emoji() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => prop::sample::select(&["👍", "🎉", "❤️", "👨‍👩‍👧‍👦"][..]).prop_map(str::to_owned),
+        1 => nasty_text(14),
+        1 => (0u8..25).prop_map(|n| format!("e{n}")),
+    ]
+}
+
 fn request() -> impl Strategy<Value = ClientMessage> {
     let hello = (
         prop_oneof![9 => Just(1u32), 1 => any::<u32>()],
@@ -408,14 +423,28 @@ fn request() -> impl Strategy<Value = ClientMessage> {
         prop_oneof![3 => Just(None), 1 => Just(Some(0)), 3 => (1u32..300).prop_map(Some), 1 => Just(Some(u32::MAX))];
     prop_oneof![
         2 => hello,
-        4 => (room(), sequence()).prop_map(|(room, after)| ClientMessage::Join { room, after }),
+        4 => (room(), sequence(), sequence())
+            .prop_map(|(room, after, after_rev)| ClientMessage::Join { room, after, after_rev }),
         2 => room().prop_map(|room| ClientMessage::Leave { room }),
         1 => (room(), prop::option::of(topic())).prop_map(|(room, topic)| ClientMessage::CreateRoom { room, topic }),
         1 => (room(), topic()).prop_map(|(room, topic)| ClientMessage::SetTopic { room, topic }),
         1 => Just(ClientMessage::ListRooms),
         1 => room().prop_map(|room| ClientMessage::Who { room }),
-        6 => (room(), text(), client_id())
-            .prop_map(|(room, text, client_id)| ClientMessage::Send { room, text, client_id }),
+        6 => (room(), text(), client_id(), prop::option::weighted(0.15, poll()), prop::option::weighted(0.1, 0u64..40))
+            .prop_map(|(room, text, client_id, poll, reply_to)| ClientMessage::Send {
+                room,
+                text,
+                client_id,
+                poll,
+                reply_to
+            }),
+        2 => (room(), 0u64..40, prop::collection::vec(0u32..6, 0..4))
+            .prop_map(|(room, seq, choices)| ClientMessage::Vote { room, seq, choices }),
+        1 => (room(), 0u64..40).prop_map(|(room, seq)| ClientMessage::ClosePoll { room, seq }),
+        2 => (room(), 0u64..40, emoji(), any::<bool>())
+            .prop_map(|(room, seq, emoji, on)| ClientMessage::React { room, seq, emoji, on }),
+        1 => (room(), 0u64..40, text()).prop_map(|(room, seq, text)| ClientMessage::Edit { room, seq, text }),
+        1 => (room(), 0u64..40).prop_map(|(room, seq)| ClientMessage::Delete { room, seq }),
         2 => (room(), any::<bool>()).prop_map(|(room, typing)| ClientMessage::Typing { room, typing }),
         2 => (room(), sequence(), sequence(), limit)
             .prop_map(|(room, before, after, limit)| ClientMessage::History { room, before, after, limit }),
@@ -746,8 +775,8 @@ impl Actor {
     /// The message with a generated client id (`cid-N`) made unique to this connection.
     fn tagged(&self, message: ClientMessage) -> ClientMessage {
         match message {
-            ClientMessage::Send { room, text, client_id } if client_id.starts_with("cid-") => {
-                ClientMessage::Send { room, text, client_id: format!("{client_id}{}", self.tag) }
+            ClientMessage::Send { room, text, client_id, poll, reply_to } if client_id.starts_with("cid-") => {
+                ClientMessage::Send { room, text, client_id: format!("{client_id}{}", self.tag), poll, reply_to }
             }
             other => other,
         }
@@ -855,7 +884,13 @@ impl Actor {
                 let text = "b".repeat(usize::from(size));
                 for n in 0..count {
                     let client_id = format!("burst-{n}{}", self.tag);
-                    let message = ClientMessage::Send { room: room.clone(), text: text.clone(), client_id };
+                    let message = ClientMessage::Send {
+                        room: room.clone(),
+                        text: text.clone(),
+                        client_id,
+                        poll: None,
+                        reply_to: None,
+                    };
                     self.send_request(&message).await;
                 }
             }
@@ -900,7 +935,11 @@ impl Actor {
                 ClientMessage::Hello { protocol: 1, nick: nick.to_owned(), client: None, password: None, auth: None };
             self.act(Action::Request(hello), limits).await;
             if prelude.join_lobby {
-                self.act(Action::Request(ClientMessage::Join { room: "lobby".into(), after: None }), limits).await;
+                self.act(
+                    Action::Request(ClientMessage::Join { room: "lobby".into(), after: None, after_rev: None }),
+                    limits,
+                )
+                .await;
             }
         }
     }
@@ -1174,6 +1213,19 @@ fn judge(
                     return Err(format!("a message the server should never have stored: {message:?}"));
                 }
                 check_room(&message.room, "message")?;
+            }
+            ServerEvent::MessageUpdated(message) => {
+                let text_ok = if message.deleted {
+                    message.text.is_empty() && message.poll.is_none() && message.reactions.is_empty()
+                } else {
+                    names::is_displayable_text(&message.text) && message.text.chars().count() <= limits.max_text_chars
+                };
+                let reactions_ok = message.reactions.len() <= parlor_protocol::extras::MAX_REACTIONS_PER_MESSAGE
+                    && message.reactions.iter().all(|r| !r.by.is_empty());
+                if !text_ok || !reactions_ok || message.rev == 0 || message.seq == 0 {
+                    return Err(format!("an impossible change to a message: {message:?}"));
+                }
+                check_room(&message.room, "message_updated")?;
             }
             ServerEvent::Joined(joined) => {
                 check_sorted(&joined.members, "joined.members")?;

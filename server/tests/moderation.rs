@@ -4,25 +4,15 @@
 use std::time::Duration;
 
 use parlor_protocol::{ClientMessage, ErrorCode, RoomState, ServerEvent};
-use parlor_server::MODERATOR_TOKEN_FILE;
 
 use crate::util::{Client, TestServer};
 
 fn token(server: &TestServer) -> String {
-    std::fs::read_to_string(server.dir.path().join(MODERATOR_TOKEN_FILE)).expect("the server made its token")
+    server.moderator_token()
 }
 
 async fn moderator(server: &TestServer, nick: &str) -> Client {
-    let mut client = server.client(nick).await;
-    client.send(&ClientMessage::Moderate { token: token(server).into() }).await;
-    client
-        .recv_until(|e| match e {
-            ServerEvent::Moderating => Some(()),
-            ServerEvent::Error(err) => panic!("moderate refused: {err:?}"),
-            _ => None,
-        })
-        .await;
-    client
+    server.moderator(nick).await
 }
 
 async fn room_state(client: &mut Client) -> RoomState {
@@ -36,7 +26,15 @@ async fn room_state(client: &mut Client) -> RoomState {
 
 async fn send_refused(client: &mut Client, text: &str) -> parlor_protocol::ErrorEvent {
     let client_id = client.client_id();
-    client.send(&ClientMessage::Send { room: "lobby".into(), text: text.into(), client_id: client_id.clone() }).await;
+    client
+        .send(&ClientMessage::Send {
+            room: "lobby".into(),
+            text: text.into(),
+            client_id: client_id.clone(),
+            poll: None,
+            reply_to: None,
+        })
+        .await;
     client
         .recv_until(|e| match e {
             ServerEvent::Error(err) if err.client_id.as_deref() == Some(&client_id) => Some(err),

@@ -33,6 +33,8 @@ async fn a_reconnecting_client_gets_exactly_what_it_missed_and_a_resend_is_not_d
         room: "lobby".into(),
         text: "sent as the line dropped".into(),
         client_id: lost_ack_id.clone(),
+        poll: None,
+        reply_to: None,
     })
     .await;
     drop(bo);

@@ -26,7 +26,13 @@ async fn a_failed_commit_is_reported_to_every_sender_and_a_resend_stores_once() 
         .execute_batch("CREATE TRIGGER fail BEFORE INSERT ON messages BEGIN SELECT RAISE(ABORT, 'disk is full'); END;")
         .expect("add the failing trigger");
     for (client, id) in [(&mut ana, "fail-a"), (&mut bo, "fail-b")] {
-        let send = ClientMessage::Send { room: "lobby".into(), text: format!("{id} text"), client_id: id.into() };
+        let send = ClientMessage::Send {
+            room: "lobby".into(),
+            text: format!("{id} text"),
+            client_id: id.into(),
+            poll: None,
+            reply_to: None,
+        };
         client.send(&send).await;
     }
     for (client, id) in [(&mut ana, "fail-a"), (&mut bo, "fail-b")] {

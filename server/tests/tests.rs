@@ -6,6 +6,7 @@ mod util;
 
 mod abuse;
 mod accounts;
+mod changes;
 mod chat;
 mod corpus;
 mod crash;
@@ -16,6 +17,7 @@ mod interop;
 mod lifecycle;
 mod limits;
 mod moderation;
+mod polls;
 mod resume;
 mod security;
 mod storage;

@@ -84,6 +84,26 @@ impl TestServer {
         client.hello(nick).await;
         client
     }
+
+    /// The moderator token the server wrote to its data directory (what the host has).
+    pub fn moderator_token(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join(parlor_server::MODERATOR_TOKEN_FILE))
+            .expect("the server made its token")
+    }
+
+    /// A client that became a moderator with the token.
+    pub async fn moderator(&self, nick: &str) -> Client {
+        let mut client = self.client(nick).await;
+        client.send(&ClientMessage::Moderate { token: self.moderator_token().into() }).await;
+        client
+            .recv_until(|e| match e {
+                ServerEvent::Moderating => Some(()),
+                ServerEvent::Error(err) => panic!("moderate refused: {err:?}"),
+                _ => None,
+            })
+            .await;
+        client
+    }
 }
 
 async fn boot(
@@ -219,7 +239,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
     }
 
     pub async fn join(&mut self, room: &str, after: Option<u64>) -> Joined {
-        self.send(&ClientMessage::Join { room: room.into(), after }).await;
+        self.send(&ClientMessage::Join { room: room.into(), after, after_rev: None }).await;
         self.recv_until(|e| match e {
             ServerEvent::Joined(joined) => Some(joined),
             ServerEvent::Error(err) => panic!("join refused: {err:?}"),
@@ -241,7 +261,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
     }
 
     pub async fn say_with_id(&mut self, room: &str, text: &str, client_id: &str) -> parlor_protocol::Ack {
-        let send = ClientMessage::Send { room: room.into(), text: text.into(), client_id: client_id.into() };
+        let send = ClientMessage::Send {
+            room: room.into(),
+            text: text.into(),
+            client_id: client_id.into(),
+            poll: None,
+            reply_to: None,
+        };
         self.send(&send).await;
         let id = client_id.to_owned();
         self.recv_until(|e| match e {

@@ -3,12 +3,14 @@
 //!
 //! - [`schema`]: pragmas and migrations.
 //! - [`conv`]: how rooms and direct conversations are keyed.
+//! - [`extras`]: the changeable part of a message (poll, reactions, quote, edits), one JSON column.
 //! - [`writer`]: the writer thread and the operations it serves.
 //! - [`checkpoint`]: WAL checkpoints on their own thread, off the ack path.
 //! - [`query`]: reads shared by replay and history.
 
 mod checkpoint;
 mod conv;
+mod extras;
 mod query;
 mod schema;
 mod writer;
@@ -26,7 +28,7 @@ use crate::hub::{Hub, NickTaken};
 use crate::outbox::PeerHandle;
 pub(crate) use conv::ConvKey;
 pub(crate) use query::Anchor;
-pub(crate) use writer::{Append, Greeting, Op, SERVER_NAME};
+pub(crate) use writer::{Append, Change, Edit, Greeting, Op, SERVER_NAME};
 
 /// Operations that may wait for the writer before senders feel back-pressure.
 const QUEUE_DEPTH: usize = 16 * 1024;

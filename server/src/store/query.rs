@@ -4,11 +4,12 @@ use parlor_protocol::{ChatMessage, HistoryPage};
 use rusqlite::{Connection, OptionalExtension};
 
 use super::conv::ConvKey;
+use super::extras::Extras;
 
-const COLUMNS: &str = "id, seq, sender, text, ts, client_id";
+const COLUMNS: &str = "id, seq, sender, text, ts, client_id, extra, rev";
 
 /// About how many bytes a message takes as a `message` event on the wire.
-fn wire_len(message: &ChatMessage) -> usize {
+pub(crate) fn wire_len(message: &ChatMessage) -> usize {
     // `{"type":"message",` around the fields; a message always serialises.
     serde_json::to_vec(message).map_or(0, |json| json.len()) + 20
 }
@@ -35,7 +36,7 @@ fn read_rows(
 ) -> rusqlite::Result<Vec<ChatMessage>> {
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(params, |row| {
-        Ok(ChatMessage {
+        let mut message = ChatMessage {
             room: room.to_owned(),
             id: row.get(0)?,
             seq: row.get(1)?,
@@ -43,9 +44,28 @@ fn read_rows(
             text: row.get(3)?,
             ts: row.get(4)?,
             client_id: row.get(5)?,
-        })
+            rev: row.get(7)?,
+            ..ChatMessage::default()
+        };
+        Extras::from_column(row.get(6)?, 6)?.apply(&mut message);
+        Ok(message)
     })?;
     rows.collect()
+}
+
+/// Messages up to `through` that changed after revision `after_rev`, in the order they changed, at most `limit`.
+pub(crate) fn changed(
+    conn: &Connection,
+    conv: &ConvKey,
+    viewer: &str,
+    through: u64,
+    after_rev: u64,
+    limit: u32,
+) -> rusqlite::Result<Vec<ChatMessage>> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM messages WHERE conv = ?1 AND rev > ?2 AND seq <= ?3 ORDER BY rev LIMIT ?4");
+    let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    read_rows(conn, &sql, (conv.db(), clamp(after_rev), clamp(through), limit), &conv.display_for(viewer))
 }
 
 /// Messages with `from <= seq <= to`, ascending, named for `viewer`.

@@ -5,7 +5,7 @@ use std::path::Path;
 use rusqlite::{Connection, OpenFlags};
 
 /// The schema version this build writes.
-const VERSION: i64 = 1;
+const VERSION: i64 = 2;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE rooms (
@@ -37,6 +37,16 @@ CREATE TABLE messages (
 );
 ";
 
+/// Version 2: what changes after a message is stored (polls, reactions, quotes, edits, deletions) as one JSON
+/// column, and a revision counter per conversation so a resuming client can ask what changed. The partial index
+/// holds only changed messages: plain ones cost nothing.
+const SCHEMA_V2: &str = "
+ALTER TABLE messages ADD COLUMN extra TEXT;
+ALTER TABLE messages ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX messages_changed ON messages (conv, rev) WHERE rev > 0;
+ALTER TABLE convs ADD COLUMN last_rev INTEGER NOT NULL DEFAULT 0;
+";
+
 /// The room every server has, so a first client has somewhere to talk.
 pub(crate) const DEFAULT_ROOM: &str = "lobby";
 
@@ -61,6 +71,12 @@ pub(crate) fn open_writer(path: &Path, now_ms: i64) -> rusqlite::Result<Connecti
         let tx = conn.transaction()?;
         tx.execute_batch(SCHEMA_V1)?;
         tx.execute("INSERT INTO rooms (name, topic, created_ms) VALUES (?1, '', ?2)", (DEFAULT_ROOM, now_ms))?;
+        tx.pragma_update(None, "user_version", 1)?;
+        tx.commit()?;
+    }
+    if version < 2 {
+        let tx = conn.transaction()?;
+        tx.execute_batch(SCHEMA_V2)?;
         tx.pragma_update(None, "user_version", VERSION)?;
         tx.commit()?;
     }

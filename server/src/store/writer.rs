@@ -9,18 +9,23 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
+mod change;
+
+use parlor_protocol::extras::excerpt;
 use parlor_protocol::{
-    Ack, ChatMessage, Conversation, DmInfo, ErrorCode, ErrorEvent, Gap, GapReason, IdentityKind, Joined, Secret,
-    ServerEvent, Welcome, PROTOCOL_VERSION,
+    Ack, ChatMessage, Conversation, DmInfo, ErrorCode, ErrorEvent, Gap, GapReason, IdentityKind, Joined, Poll, Quote,
+    Secret, ServerEvent, Welcome, PROTOCOL_VERSION,
 };
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
 use super::conv::ConvKey;
+use super::extras::Extras;
 use super::{now_ms, query};
 use crate::config::ServerLimits;
 use crate::hub::{Hub, NickTaken};
 use crate::outbox::{encode, PeerHandle};
+pub(crate) use change::{Change, Edit};
 
 /// Most operations taken into one group commit.
 const MAX_BATCH: usize = 1024;
@@ -57,8 +62,11 @@ pub(crate) enum Op {
         viewer: String,
         conversation: Conversation,
         after: Option<u64>,
+        after_rev: Option<u64>,
         done: oneshot::Sender<()>,
     },
+    /// Vote, react, edit, delete: change a stored message and tell its conversation.
+    Change(Change),
     /// Create a room.
     CreateRoom { handle: PeerHandle, room: String, topic: String },
     /// Change a room's topic.
@@ -85,11 +93,15 @@ pub(crate) struct Append {
     /// Whether the sender was in the room when the request arrived. If not, the writer checks again in order with
     /// the joins before it, so a `send` right behind a `join` is accepted.
     pub(crate) member_on_arrival: bool,
+    /// A poll (already validated), making `text` its question.
+    pub(crate) poll: Option<Poll>,
+    /// The sequence number of the message this one answers.
+    pub(crate) reply_to: Option<u64>,
 }
 
 /// What became of one [`Append`] in a batch; acted on only once the batch is committed.
 enum Outcome {
-    Stored { conv: ConvKey, id: i64, seq: u64, ts: i64 },
+    Stored { conv: ConvKey, id: i64, seq: u64, ts: i64, quote: Option<Quote> },
     Duplicate(Ack),
     Refused(ErrorEvent),
 }
@@ -101,6 +113,8 @@ pub(crate) struct Writer {
     limits: ServerLimits,
     /// Newest sequence per conversation (`convs` table), cached.
     last_seq: HashMap<ConvKey, u64>,
+    /// Newest revision per conversation (`convs.last_rev`): how many changes to stored messages it has seen.
+    last_rev: HashMap<ConvKey, u64>,
     /// Every nickname ever greeted (folded → shown), so direct messages go only to people who exist.
     users: HashMap<String, String>,
     /// User → their direct conversations, for `welcome`.
@@ -111,17 +125,22 @@ impl Writer {
     /// Loads the cached state from the database.
     pub(crate) fn new(conn: Connection, hub: Arc<Hub>, limits: ServerLimits) -> rusqlite::Result<Self> {
         let mut last_seq = HashMap::new();
+        let mut last_rev = HashMap::new();
         let mut dms: HashMap<String, BTreeSet<ConvKey>> = HashMap::new();
         {
-            let mut stmt = conn.prepare("SELECT conv, last_seq FROM convs")?;
-            let rows = stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, u64>(1)?)))?;
+            let mut stmt = conn.prepare("SELECT conv, last_seq, last_rev FROM convs")?;
+            let rows =
+                stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, u64>(1)?, row.get::<_, u64>(2)?)))?;
             for row in rows {
-                let (conv, seq) = row?;
+                let (conv, seq, rev) = row?;
                 let Some(conv) = ConvKey::parse(&conv) else { continue };
                 if let Some(people) = conv.participants() {
                     for person in people {
                         dms.entry(person.to_owned()).or_default().insert(conv.clone());
                     }
+                }
+                if rev > 0 {
+                    last_rev.insert(conv.clone(), rev);
                 }
                 last_seq.insert(conv, seq);
             }
@@ -131,7 +150,7 @@ impl Writer {
             let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
             rows.collect::<rusqlite::Result<HashMap<String, String>>>()?
         };
-        Ok(Self { conn, hub, limits, last_seq, users, dms })
+        Ok(Self { conn, hub, limits, last_seq, last_rev, users, dms })
     }
 
     /// Serves operations until `Shutdown` or until every sender is gone.
@@ -168,10 +187,11 @@ impl Writer {
     fn handle(&mut self, op: Op) {
         match op {
             Op::Hello { handle, nick, key, greeting, reply } => self.hello(handle, nick, key, greeting, reply),
-            Op::Join { handle, viewer, conversation, after, done } => {
-                self.join(&handle, &viewer, &conversation, after);
+            Op::Join { handle, viewer, conversation, after, after_rev, done } => {
+                self.join(&handle, &viewer, &conversation, after, after_rev);
                 let _ = done.send(());
             }
+            Op::Change(change) => self.change(change),
             Op::CreateRoom { handle, room, topic } => self.create_room(&handle, &room, &topic),
             Op::SetTopic { handle, by, room, topic } => self.set_topic(&handle, &by, &room, &topic),
             Op::Append(_) | Op::Shutdown { .. } => {}
@@ -311,8 +331,8 @@ impl Writer {
             Outcome::Duplicate(ack) => {
                 append.handle.send_event(&ServerEvent::Ack(ack));
             }
-            Outcome::Stored { conv, id, seq, ts } => {
-                let Append { handle, nick, key, conversation, text, client_id, .. } = append;
+            Outcome::Stored { conv, id, seq, ts, quote } => {
+                let Append { handle, nick, key, conversation, text, client_id, poll, .. } = append;
                 handle.send_event(&ServerEvent::Ack(Ack {
                     client_id: client_id.clone(),
                     room: conv.display_for(&key),
@@ -321,8 +341,18 @@ impl Writer {
                     ts,
                     duplicate: false,
                 }));
-                let mut message =
-                    ChatMessage { room: conv.display_for(&key), id, seq, from: nick, text, ts, client_id };
+                let mut message = ChatMessage {
+                    room: conv.display_for(&key),
+                    id,
+                    seq,
+                    from: nick,
+                    text,
+                    ts,
+                    client_id,
+                    poll,
+                    reply_to: quote,
+                    ..ChatMessage::default()
+                };
                 match &conv {
                     ConvKey::Room(room) => self.hub.broadcast(room, &encode(&ServerEvent::Message(message))),
                     ConvKey::Direct(..) => {
@@ -342,7 +372,14 @@ impl Writer {
         }
     }
 
-    fn join(&mut self, handle: &PeerHandle, viewer: &str, conversation: &Conversation, after: Option<u64>) {
+    fn join(
+        &mut self,
+        handle: &PeerHandle,
+        viewer: &str,
+        conversation: &Conversation,
+        after: Option<u64>,
+        after_rev: Option<u64>,
+    ) {
         let room_name = conversation.display();
         let refuse = |code: ErrorCode, message: &str| {
             handle.reply(&ServerEvent::Error(ErrorEvent::new(code, message).in_room(room_name.clone())));
@@ -371,7 +408,23 @@ impl Writer {
                 }
             },
         };
-        handle.reply(&ServerEvent::Joined(Joined { room: conv.display_for(viewer), topic, members, last_seq, gap }));
+        let last_rev = self.last_rev.get(&conv).copied().unwrap_or(0);
+        let replay_bytes: usize = replay.iter().map(query::wire_len).sum();
+        let (changed, updates_dropped) = match (after, after_rev) {
+            (Some(after), Some(after_rev)) if after_rev < last_rev => {
+                let budget = self.limits.reply_budget().saturating_sub(replay_bytes);
+                match self.changed_since(&conv, viewer, after.min(last_seq), after_rev, budget) {
+                    Ok(found) => found,
+                    Err(err) => {
+                        tracing::error!(%err, "failed to read changed messages to replay");
+                        return refuse(ErrorCode::StorageFailed, "the server could not read the room's history");
+                    }
+                }
+            }
+            _ => (Vec::new(), false),
+        };
+        let room = conv.display_for(viewer);
+        handle.reply(&ServerEvent::Joined(Joined { room, topic, members, last_seq, gap, last_rev, updates_dropped }));
         if let Conversation::Room(room) = conversation {
             if let Some(rules) = self.hub.rules_if_set(room) {
                 handle.reply(&ServerEvent::RoomState(rules));
@@ -382,6 +435,9 @@ impl Writer {
         }
         for message in replay {
             handle.reply(&ServerEvent::Message(message));
+        }
+        for message in changed {
+            handle.reply(&ServerEvent::MessageUpdated(message));
         }
         if let Conversation::Room(room) = conversation {
             self.hub.join(room, handle.id());
@@ -420,6 +476,30 @@ impl Writer {
         }
         let gap = reason.map(|reason| Gap { from: after + 1, to: start - 1, reason });
         Ok((gap, replay))
+    }
+
+    /// The messages up to `through` changed after `after_rev` that fit `budget` bytes, and whether some did not.
+    fn changed_since(
+        &self,
+        conv: &ConvKey,
+        viewer: &str,
+        through: u64,
+        after_rev: u64,
+        budget: usize,
+    ) -> rusqlite::Result<(Vec<ChatMessage>, bool)> {
+        let most = self.limits.resume_max;
+        let mut changed = query::changed(&self.conn, conv, viewer, through, after_rev, most.saturating_add(1))?;
+        let mut dropped = changed.len() > most as usize;
+        changed.truncate(most as usize);
+        let mut used = 0;
+        let fit = changed.iter().take_while(|m| {
+            used += query::wire_len(m);
+            used <= budget
+        });
+        let fit = fit.count();
+        dropped |= fit < changed.len();
+        changed.truncate(fit);
+        Ok((changed, dropped))
     }
 
     fn create_room(&mut self, handle: &PeerHandle, room: &str, topic: &str) {
@@ -488,14 +568,37 @@ fn insert(
         return Ok(Outcome::Refused(error));
     }
     let conv = ConvKey::new(&append.conversation, &append.key);
+    let quote = match append.reply_to {
+        None => None,
+        Some(answered) => match quote(tx, &conv, answered)? {
+            Some(quote) => Some(quote),
+            None => {
+                let message = format!("there is no message {answered} to reply to here (it may have been deleted)");
+                let mut error =
+                    ErrorEvent::new(ErrorCode::NoSuchMessage, message).in_room(append.conversation.display());
+                error.client_id = Some(append.client_id.clone());
+                return Ok(Outcome::Refused(error));
+            }
+        },
+    };
+    let extras = Extras { poll: append.poll.clone(), reply_to: quote.clone(), ..Extras::default() };
     let seq = last_seq.get(&conv).copied().unwrap_or(0) + 1;
     let ts = now_ms();
     let inserted = tx
         .prepare_cached(
-            "INSERT INTO messages (conv, seq, sender_key, sender, client_id, text, ts)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (sender_key, client_id) DO NOTHING",
+            "INSERT INTO messages (conv, seq, sender_key, sender, client_id, text, ts, extra)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (sender_key, client_id) DO NOTHING",
         )?
-        .execute((conv.db(), seq, &append.key, &append.nick, &append.client_id, &append.text, ts))?;
+        .execute((
+            conv.db(),
+            seq,
+            &append.key,
+            &append.nick,
+            &append.client_id,
+            &append.text,
+            ts,
+            extras.to_column(),
+        ))?;
     if inserted == 0 {
         let original = tx
             .prepare_cached("SELECT id, conv, seq, ts FROM messages WHERE sender_key = ?1 AND client_id = ?2")?
@@ -511,5 +614,21 @@ fn insert(
         return Err(rusqlite::Error::QueryReturnedNoRows);
     }
     last_seq.insert(conv.clone(), seq);
-    Ok(Outcome::Stored { conv, id: tx.last_insert_rowid(), seq, ts })
+    Ok(Outcome::Stored { conv, id: tx.last_insert_rowid(), seq, ts, quote })
+}
+
+/// The quote a reply to `seq` carries, if that message is stored and not deleted.
+fn quote(tx: &Transaction<'_>, conv: &ConvKey, seq: u64) -> rusqlite::Result<Option<Quote>> {
+    let Ok(seq_db) = i64::try_from(seq) else { return Ok(None) };
+    let row = tx
+        .prepare_cached("SELECT sender, text, extra FROM messages WHERE conv = ?1 AND seq = ?2")?
+        .query_row((conv.db(), seq_db), |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, Option<String>>(2)?))
+        })
+        .optional()?;
+    let Some((from, text, extra)) = row else { return Ok(None) };
+    if Extras::from_column(extra, 2)?.deleted {
+        return Ok(None);
+    }
+    Ok(Some(Quote { seq, from, text: excerpt(&text) }))
 }

@@ -1,0 +1,31 @@
+//! Requests that change a stored message (`vote`, `close_poll`, `react`, `edit`, `delete`): the connection checks
+//! their form and the name of the conversation; the writer checks them against the message itself
+//! ([`crate::store::Change`]) and tells the conversation.
+
+use parlor_protocol::ErrorEvent;
+
+use super::{conversation, error, Identity, Reply, Session};
+use crate::store::{Change, Edit, Op};
+
+impl Session {
+    /// Hands a change to the writer, which answers with `message_updated` to the conversation or an error to us.
+    pub(super) async fn change(&self, identity: &Identity, field: &str, seq: u64, edit: Edit) -> Reply {
+        let conversation = conversation(field)?;
+        let change = Change {
+            handle: self.handle.clone(),
+            nick: identity.nick.clone(),
+            key: identity.key.clone(),
+            moderator: identity.moderator,
+            conversation,
+            seq,
+            edit,
+        };
+        self.submit(Op::Change(change)).await
+    }
+
+    /// An edit's new text follows the rules of `send`.
+    pub(super) async fn edit(&self, identity: &Identity, field: &str, seq: u64, text: String) -> Reply {
+        self.check_text(&text).map_err(|(code, message)| -> ErrorEvent { error(code, message).in_room(field) })?;
+        self.change(identity, field, seq, Edit::Text(text)).await
+    }
+}
