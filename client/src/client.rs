@@ -6,7 +6,8 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use parlor_protocol::{names, ClientMessage, Conversation, Limits};
+use parlor_protocol::extras::{validate_reaction, POLL_MAX_OPTIONS, POLL_MIN_OPTIONS, POLL_OPTION_MAX_CHARS};
+use parlor_protocol::{names, ClientMessage, Conversation, Limits, PollSpec};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -17,6 +18,7 @@ use crate::connection::{self, Task};
 use crate::error::ClientError;
 use crate::event::{ClientEvent, ConnectionState};
 use crate::outbox::{Outbox, PendingMessage};
+use crate::session::send_frame;
 use crate::shared::{Command, Core};
 use crate::tracker::Tracker;
 use crate::trust::{ServerUrl, Trust};
@@ -53,8 +55,8 @@ impl Client {
 
         let (state_tx, state) = watch::channel(ConnectionState::Connecting);
         let _ = events.send(ClientEvent::State(ConnectionState::Connecting));
-        for PendingMessage { client_id, room, text } in leftovers {
-            let _ = events.send(ClientEvent::Queued { client_id, room, text });
+        for PendingMessage { client_id, room, text, poll, reply_to } in leftovers {
+            let _ = events.send(ClientEvent::Queued { client_id, room, text, poll, reply_to });
         }
         let (commands, commands_rx) = mpsc::unbounded_channel();
         let span = tracing::info_span!("parlor_client", server = %target, nick = %config.nick);
@@ -87,24 +89,27 @@ impl Client {
     /// returns (a `queued` event says so); it goes out when online and in order, and stays queued until the
     /// server acknowledges it, across reconnects and restarts.
     pub fn send(&self, room: &str, text: &str) -> Result<String, ClientError> {
+        self.post(room, Draft { text: text.to_owned(), ..Draft::default() })
+    }
+
+    /// Like [`Client::send`], for any [`Draft`]: a reply, a poll.
+    pub fn post(&self, room: &str, draft: Draft) -> Result<String, ClientError> {
         let room = conversation(room)?.display();
         let limits = self.limits();
-        if !names::is_displayable_text(text) {
-            let message = "a message needs visible text and no control or direction-override characters";
-            return Err(ClientError::InvalidInput(message.into()));
-        }
-        if text.chars().count() > limits.max_text_chars {
-            let message = format!("a message is at most {} characters", limits.max_text_chars);
-            return Err(ClientError::InvalidInput(message));
+        check_text(&draft.text, &limits)?;
+        if let Some(poll) = &draft.poll {
+            poll.validate().map_err(|_| {
+                let message = format!(
+                    "a poll needs {POLL_MIN_OPTIONS} to {POLL_MAX_OPTIONS} different options, each one line of at \
+                     most {POLL_OPTION_MAX_CHARS} characters"
+                );
+                ClientError::InvalidInput(message)
+            })?;
         }
         let client_id = uuid::Uuid::new_v4().to_string();
-        let message = PendingMessage { client_id, room, text: text.to_owned() };
-        let frame = ClientMessage::Send {
-            room: message.room.clone(),
-            text: message.text.clone(),
-            client_id: message.client_id.clone(),
-        };
-        if serde_json::to_string(&frame).map_or(0, |json| json.len()) > limits.max_frame_bytes {
+        let Draft { text, poll, reply_to } = draft;
+        let message = PendingMessage { client_id, room, text, poll, reply_to };
+        if serde_json::to_string(&send_frame(&message)).map_or(0, |json| json.len()) > limits.max_frame_bytes {
             let message =
                 format!("the message is too large for this server (at most {} bytes)", limits.max_frame_bytes);
             return Err(ClientError::InvalidInput(message));
@@ -121,12 +126,45 @@ impl Client {
                 client_id: message.client_id.clone(),
                 room: message.room.clone(),
                 text: message.text.clone(),
+                poll: message.poll.clone(),
+                reply_to: message.reply_to,
             };
             let _ = self.events.send(queued);
         }
         tracing::debug!(client_id = %message.client_id, room = %message.room, "queued");
         let _ = self.commands.send(Command::Flush);
         Ok(message.client_id)
+    }
+
+    /// Votes in the poll `seq` of `room`, replacing the user's earlier vote (no choices: withdraws it). Everyone in
+    /// the room gets the poll again as `message_updated`.
+    pub fn vote(&self, room: &str, seq: u64, choices: &[u32]) -> Result<(), ClientError> {
+        self.request(ClientMessage::Vote { room: conversation(room)?.display(), seq, choices: choices.to_vec() })
+    }
+
+    /// Ends the poll `seq` (its creator, or a moderator).
+    pub fn close_poll(&self, room: &str, seq: u64) -> Result<(), ClientError> {
+        self.request(ClientMessage::ClosePoll { room: conversation(room)?.display(), seq })
+    }
+
+    /// Adds (`on`) or takes back the user's `emoji` on message `seq`.
+    pub fn react(&self, room: &str, seq: u64, emoji: &str, on: bool) -> Result<(), ClientError> {
+        validate_reaction(emoji).map_err(|_| {
+            ClientError::InvalidInput("a reaction is one emoji: at most 10 characters and no spaces".into())
+        })?;
+        let room = conversation(room)?.display();
+        self.request(ClientMessage::React { room, seq, emoji: emoji.to_owned(), on })
+    }
+
+    /// Replaces the text of the user's own message `seq`; everyone sees it marked as edited.
+    pub fn edit(&self, room: &str, seq: u64, text: &str) -> Result<(), ClientError> {
+        check_text(text, &self.limits())?;
+        self.request(ClientMessage::Edit { room: conversation(room)?.display(), seq, text: text.to_owned() })
+    }
+
+    /// Deletes message `seq`: the user's own, or anyone's for a moderator.
+    pub fn delete(&self, room: &str, seq: u64) -> Result<(), ClientError> {
+        self.request(ClientMessage::Delete { room: conversation(room)?.display(), seq })
     }
 
     /// Says the user started or stopped typing. Dropped while offline: a late indicator would be wrong.
@@ -273,6 +311,30 @@ impl Client {
         }
         Ok(())
     }
+}
+
+/// What [`Client::post`] sends: text, and optionally a poll it asks or the message it answers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Draft {
+    /// The text, or the poll's question.
+    pub text: String,
+    /// Makes the message a poll.
+    pub poll: Option<PollSpec>,
+    /// The `seq` of the message in the same conversation that this one answers.
+    pub reply_to: Option<u64>,
+}
+
+/// The rules every message text follows, checked before it is queued so the user hears at once.
+fn check_text(text: &str, limits: &Limits) -> Result<(), ClientError> {
+    if !names::is_displayable_text(text) {
+        let message = "a message needs visible text and no control or direction-override characters";
+        return Err(ClientError::InvalidInput(message.into()));
+    }
+    if text.chars().count() > limits.max_text_chars {
+        let message = format!("a message is at most {} characters", limits.max_text_chars);
+        return Err(ClientError::InvalidInput(message));
+    }
+    Ok(())
 }
 
 /// Parses a room field (`lobby` or `@nick`), folding its case as the server does.

@@ -1,7 +1,7 @@
 //! What the client tells the application: one stream of [`ClientEvent`]s, serialised exactly as the UI bridge
 //! expects (`docs/APP-BRIDGE.md`, "Events: one stream"), so the desktop shell can forward them unchanged.
 
-use parlor_protocol::ServerEvent;
+use parlor_protocol::{PollSpec, ServerEvent};
 use serde::{Deserialize, Serialize};
 
 /// One thing the application should know about, tagged by `kind`.
@@ -24,6 +24,12 @@ pub enum ClientEvent {
         room: String,
         /// The text as typed.
         text: String,
+        /// A poll the message asks.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        poll: Option<PollSpec>,
+        /// The `seq` of the message it answers.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reply_to: Option<u64>,
     },
 }
 
@@ -106,7 +112,13 @@ mod tests {
             json!({"kind": "server", "event": {"type": "error", "code": "room_exists", "message": "join it instead",
                                                 "room": "maths"}})
         );
-        let queued = ClientEvent::Queued { client_id: "c-1".into(), room: "@bob".into(), text: "hi".into() };
+        let queued = ClientEvent::Queued {
+            client_id: "c-1".into(),
+            room: "@bob".into(),
+            text: "hi".into(),
+            poll: None,
+            reply_to: None,
+        };
         assert_eq!(json_of(&queued), json!({"kind": "queued", "client_id": "c-1", "room": "@bob", "text": "hi"}));
     }
 
@@ -115,7 +127,13 @@ mod tests {
         let events = [
             ClientEvent::State(ConnectionState::Offline { reason: "wrong password".into() }),
             ClientEvent::Server { event: ServerEvent::Left { room: "lobby".into() } },
-            ClientEvent::Queued { client_id: "c".into(), room: "lobby".into(), text: "t".into() },
+            ClientEvent::Queued {
+                client_id: "c".into(),
+                room: "lobby".into(),
+                text: "t".into(),
+                poll: Some(PollSpec { options: vec!["a".into(), "b".into()], multiple: false }),
+                reply_to: Some(2),
+            },
         ];
         for event in events {
             let text = serde_json::to_string(&event).expect("serialise");

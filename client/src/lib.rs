@@ -59,7 +59,7 @@ mod tracker;
 pub mod trust;
 
 pub use backoff::Backoff;
-pub use client::Client;
+pub use client::{Client, Draft};
 pub use config::{ClientConfig, Password, DEFAULT_CLIENT_NAME};
 pub use error::ClientError;
 pub use event::{ClientEvent, ConnectionState};

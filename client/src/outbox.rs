@@ -11,6 +11,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
+use parlor_protocol::PollSpec;
+
 use crate::error::ClientError;
 
 /// The database file inside the data directory.
@@ -28,8 +30,19 @@ const SCHEMA: &str = "
         queued_ms INTEGER NOT NULL,
         UNIQUE (server, nick, client_id)
     );
-    PRAGMA user_version = 1;
 ";
+
+/// Version 2: a poll or the answered message's `seq`, as JSON ([`Extra`]); NULL for a plain message.
+const SCHEMA_V2: &str = "ALTER TABLE outbox ADD COLUMN extra TEXT;";
+
+/// What a pending message carries besides its text, as stored in the `extra` column.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Extra {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    poll: Option<PollSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reply_to: Option<u64>,
+}
 
 /// A message waiting for its `ack`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,8 +51,14 @@ pub struct PendingMessage {
     pub client_id: String,
     /// The room or `@nick`, folded.
     pub room: String,
-    /// The text.
+    /// The text (a poll's question).
     pub text: String,
+    /// Makes the message a poll.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<PollSpec>,
+    /// The `seq` of the message this one answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<u64>,
 }
 
 /// One profile's view of the outbox file.
@@ -62,6 +81,10 @@ impl Outbox {
         // FULL: a message the user saw as "queued" must survive a power cut, not only a crash.
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.execute_batch(SCHEMA)?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        if version < 2 {
+            conn.execute_batch(&format!("BEGIN; {SCHEMA_V2} PRAGMA user_version = 2; COMMIT;"))?;
+        }
         Ok(Self { conn, server: server.to_owned(), nick: parlor_protocol::names::fold(nick) })
     }
 
@@ -70,7 +93,8 @@ impl Outbox {
         let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
         self.conn
             .prepare_cached(
-                "INSERT INTO outbox (server, nick, client_id, room, text, queued_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO outbox (server, nick, client_id, room, text, queued_ms, extra)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
             .execute((
                 &self.server,
@@ -79,6 +103,7 @@ impl Outbox {
                 &message.room,
                 &message.text,
                 i64::try_from(now_ms).unwrap_or(i64::MAX),
+                extra_column(message),
             ))?;
         Ok(())
     }
@@ -97,7 +122,7 @@ impl Outbox {
         let message = self
             .conn
             .prepare_cached(
-                "SELECT client_id, room, text FROM outbox WHERE server = ?1 AND nick = ?2 ORDER BY id LIMIT 1",
+                "SELECT client_id, room, text, extra FROM outbox WHERE server = ?1 AND nick = ?2 ORDER BY id LIMIT 1",
             )?
             .query_row((&self.server, &self.nick), row_to_message)
             .optional()?;
@@ -106,16 +131,35 @@ impl Outbox {
 
     /// Every message waiting, oldest first.
     pub(crate) fn all(&self) -> Result<Vec<PendingMessage>, ClientError> {
-        let mut statement = self
-            .conn
-            .prepare_cached("SELECT client_id, room, text FROM outbox WHERE server = ?1 AND nick = ?2 ORDER BY id")?;
+        let mut statement = self.conn.prepare_cached(
+            "SELECT client_id, room, text, extra FROM outbox WHERE server = ?1 AND nick = ?2 ORDER BY id",
+        )?;
         let rows = statement.query_map((&self.server, &self.nick), row_to_message)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 }
 
 fn row_to_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<PendingMessage> {
-    Ok(PendingMessage { client_id: row.get(0)?, room: row.get(1)?, text: row.get(2)? })
+    let extra: Extra = match row.get::<_, Option<String>>(3)? {
+        None => Extra::default(),
+        Some(json) => serde_json::from_str(&json)
+            .map_err(|err| rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, Box::new(err)))?,
+    };
+    Ok(PendingMessage {
+        client_id: row.get(0)?,
+        room: row.get(1)?,
+        text: row.get(2)?,
+        poll: extra.poll,
+        reply_to: extra.reply_to,
+    })
+}
+
+fn extra_column(message: &PendingMessage) -> Option<String> {
+    if message.poll.is_none() && message.reply_to.is_none() {
+        return None;
+    }
+    let extra = Extra { poll: message.poll.clone(), reply_to: message.reply_to };
+    serde_json::to_string(&extra).ok()
 }
 
 /// Creates the outbox file with mode 0600 (on Unix) before SQLite opens it; its WAL inherits the mode. Messages
@@ -137,7 +181,47 @@ mod tests {
     const SERVER: &str = "ws://127.0.0.1:7878/ws";
 
     fn message(n: u32) -> PendingMessage {
-        PendingMessage { client_id: format!("c-{n}"), room: "lobby".into(), text: format!("text {n}") }
+        PendingMessage {
+            client_id: format!("c-{n}"),
+            room: "lobby".into(),
+            text: format!("text {n}"),
+            poll: None,
+            reply_to: None,
+        }
+    }
+
+    #[test]
+    fn polls_and_replies_wait_with_what_they_carry() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let poll = PendingMessage {
+            poll: Some(PollSpec { options: vec!["yes".into(), "no".into()], multiple: true }),
+            ..message(1)
+        };
+        let reply = PendingMessage { reply_to: Some(7), ..message(2) };
+        {
+            let outbox = Outbox::open(dir.path(), SERVER, "ana").expect("open");
+            outbox.push(&poll).expect("push");
+            outbox.push(&reply).expect("push");
+        }
+        let outbox = Outbox::open(dir.path(), SERVER, "ana").expect("reopen");
+        assert_eq!(outbox.all().expect("read"), [poll, reply]);
+    }
+
+    #[test]
+    fn an_outbox_of_the_first_version_is_migrated_with_its_messages() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        {
+            let conn = Connection::open(dir.path().join(OUTBOX_FILE)).expect("open");
+            conn.execute_batch(SCHEMA).expect("version 1");
+            conn.execute_batch("PRAGMA user_version = 1;").expect("version 1");
+            conn.execute(
+                "INSERT INTO outbox (server, nick, client_id, room, text, queued_ms) VALUES (?1, 'ana', 'c-1', 'lobby', 'text 1', 0)",
+                [SERVER],
+            )
+            .expect("a message from before");
+        }
+        let outbox = Outbox::open(dir.path(), SERVER, "ana").expect("migrate");
+        assert_eq!(outbox.all().expect("read"), [message(1)]);
     }
 
     #[test]

@@ -49,8 +49,9 @@ pub(crate) struct Session {
     pacer: Pacer,
     /// Frames waiting for the pacer, in the order they must go out.
     queue: VecDeque<ClientMessage>,
-    /// Joins sent and not yet answered, with the `after` each carried (the tracker needs it to read `joined`).
-    joins: HashMap<String, Option<u64>>,
+    /// Joins sent and not yet answered, with the `after` and `after_rev` each carried (the tracker needs `after` to
+    /// read `joined`; a retried join repeats both).
+    joins: HashMap<String, (Option<u64>, Option<u64>)>,
     /// Rooms whose join the server refused on this connection: their queued messages go out anyway and come back
     /// refused, instead of waiting for a join that will never succeed.
     join_failed: HashSet<String>,
@@ -83,10 +84,10 @@ impl Session {
         }
         for room in core.tracker.rooms().to_vec() {
             let after = core.tracker.held(&room);
-            session.join(room, after);
+            session.join(core, room, after);
         }
         for (room, after) in core.tracker.unread_dms(&welcome.dms) {
-            session.join(room, Some(after));
+            session.join(core, room, Some(after));
         }
         session.flush(core);
         session
@@ -117,11 +118,12 @@ impl Session {
     pub(crate) fn retry(&mut self, core: &mut Core) {
         self.retry_at = None;
         self.paused = false;
-        let mut joins: Vec<(String, Option<u64>)> =
-            self.joins.iter().filter(|(room, _)| !self.join_queued(room)).map(|(r, a)| (r.clone(), *a)).collect();
-        joins.sort();
-        for (room, after) in joins {
-            self.queue.push_back(ClientMessage::Join { room, after });
+        let mut rooms: Vec<&String> = self.joins.keys().filter(|room| !self.join_queued(room)).collect();
+        rooms.sort();
+        let joins: Vec<(String, Option<u64>, Option<u64>)> =
+            rooms.into_iter().map(|room| (room.clone(), self.joins[room].0, self.joins[room].1)).collect();
+        for (room, after, after_rev) in joins {
+            self.queue.push_back(ClientMessage::Join { room, after, after_rev });
         }
         if let Some(message) = &self.in_flight {
             let queued = self
@@ -142,7 +144,7 @@ impl Session {
                 let after = core.tracker.join(&room);
                 self.join_failed.remove(&room);
                 if !self.joins.contains_key(&room) {
-                    self.join(room, after);
+                    self.join(core, room, after);
                 }
             }
             Command::Leave(room) => {
@@ -166,8 +168,9 @@ impl Session {
                 }
             }
             ServerEvent::Joined(joined) => {
-                let after = self.joins.remove(&joined.room).flatten();
+                let after = self.joins.remove(&joined.room).and_then(|(after, _)| after);
                 core.tracker.joined(&joined.room, after, joined.last_seq);
+                core.tracker.changed(&joined.room, joined.last_rev);
                 core.forward(ServerEvent::Joined(joined));
                 self.flush(core);
             }
@@ -180,6 +183,10 @@ impl Session {
                     core.forward(ServerEvent::Ack(ack));
                 }
                 self.flush(core);
+            }
+            ServerEvent::MessageUpdated(message) => {
+                core.tracker.changed(&message.room, message.rev);
+                core.forward(ServerEvent::MessageUpdated(message));
             }
             ServerEvent::Error(error) => self.on_error(core, error, now),
             other => core.forward(other),
@@ -264,7 +271,7 @@ impl Session {
                 if !core.tracker.wants(&room) && !self.join_failed.contains(&room) {
                     tracing::info!(%room, "joining the room of a queued message");
                     let after = core.tracker.join(&room);
-                    return self.join(room, after);
+                    return self.join(core, room, after);
                 }
             }
             let frame = send_frame(&oldest);
@@ -286,9 +293,11 @@ impl Session {
         }
     }
 
-    fn join(&mut self, room: String, after: Option<u64>) {
-        self.joins.insert(room.clone(), after);
-        self.queue.push_back(ClientMessage::Join { room, after });
+    /// Queues a join; with `after`, it also names the last revision held, to hear of changes missed meanwhile.
+    fn join(&mut self, core: &Core, room: String, after: Option<u64>) {
+        let after_rev = after.and_then(|_| core.tracker.rev(&room));
+        self.joins.insert(room.clone(), (after, after_rev));
+        self.queue.push_back(ClientMessage::Join { room, after, after_rev });
     }
 
     fn join_queued(&self, room: &str) -> bool {
@@ -296,8 +305,15 @@ impl Session {
     }
 }
 
-fn send_frame(message: &PendingMessage) -> ClientMessage {
-    ClientMessage::Send { room: message.room.clone(), text: message.text.clone(), client_id: message.client_id.clone() }
+/// The `send` that (re)sends a pending message.
+pub(crate) fn send_frame(message: &PendingMessage) -> ClientMessage {
+    ClientMessage::Send {
+        room: message.room.clone(),
+        text: message.text.clone(),
+        client_id: message.client_id.clone(),
+        poll: message.poll.clone(),
+        reply_to: message.reply_to,
+    }
 }
 
 #[cfg(test)]

@@ -15,6 +15,10 @@ pub(crate) struct Tracker {
     rooms: Vec<String>,
     /// The highest `seq` delivered to the application, per room or `@nick` (folded names).
     seqs: HashMap<String, u64>,
+    /// The newest revision seen per room (`joined.last_rev`, `message_updated.rev`): a rejoin asks for changes after
+    /// it. Taken from `joined` even before the changes it announces arrive: they follow at once, before anything
+    /// live, and a connection lost in between costs at most those changes, which a history reload shows.
+    revs: HashMap<String, u64>,
 }
 
 impl Tracker {
@@ -27,6 +31,7 @@ impl Tracker {
         self.rooms.push(room.to_owned());
         // Anything remembered from an earlier stay is stale: the application starts the room afresh.
         self.seqs.remove(room);
+        self.revs.remove(room);
         None
     }
 
@@ -34,6 +39,18 @@ impl Tracker {
     pub(crate) fn leave(&mut self, room: &str) {
         self.rooms.retain(|r| r != room);
         self.seqs.remove(room);
+        self.revs.remove(room);
+    }
+
+    /// The newest revision seen in `room`, if any.
+    pub(crate) fn rev(&self, room: &str) -> Option<u64> {
+        self.revs.get(room).copied()
+    }
+
+    /// Records a revision seen in `room`; revisions only grow.
+    pub(crate) fn changed(&mut self, room: &str, rev: u64) {
+        let held = self.revs.entry(room.to_owned()).or_default();
+        *held = (*held).max(rev);
     }
 
     /// Whether the user joined `room`.
@@ -133,6 +150,18 @@ mod tests {
         // A live copy overlapping the replay is dropped.
         assert!(!tracker.accept("lobby", 7));
         assert!(tracker.accept("lobby", 8));
+    }
+
+    #[test]
+    fn revisions_only_grow_and_are_forgotten_with_the_room() {
+        let mut tracker = Tracker::default();
+        tracker.join("lobby");
+        assert_eq!(tracker.rev("lobby"), None);
+        tracker.changed("lobby", 4);
+        tracker.changed("lobby", 2);
+        assert_eq!(tracker.rev("lobby"), Some(4));
+        tracker.leave("lobby");
+        assert_eq!(tracker.rev("lobby"), None);
     }
 
     #[test]

@@ -20,7 +20,9 @@ async fn messages_queued_offline_survive_a_restart_of_the_client() {
     for (id, text) in ids.iter().zip(["one", "two", "three"]) {
         let queued = ana
             .wait_for("queued", |e| match e {
-                ClientEvent::Queued { client_id, room, text } => Some((client_id.clone(), room.clone(), text.clone())),
+                ClientEvent::Queued { client_id, room, text, .. } => {
+                    Some((client_id.clone(), room.clone(), text.clone()))
+                }
                 _ => None,
             })
             .await;

@@ -73,7 +73,14 @@ async fn direct_messages_sent_while_away_arrive_at_the_next_start() {
     let mut bob = RawClient::connect(&url, "bob").await;
     for (n, text) in ["are you there?", "call me"].into_iter().enumerate() {
         let client_id = format!("dm-{n}");
-        bob.send(&ClientMessage::Send { room: "@ana".into(), text: text.into(), client_id }).await;
+        bob.send(&ClientMessage::Send {
+            room: "@ana".into(),
+            text: text.into(),
+            client_id,
+            poll: None,
+            reply_to: None,
+        })
+        .await;
         bob.recv_until(|e| matches!(e, ServerEvent::Ack(_)).then_some(())).await;
     }
 
@@ -82,7 +89,14 @@ async fn direct_messages_sent_while_away_arrive_at_the_next_start() {
     let texts: Vec<&str> = messages.iter().map(|m| m.text.as_str()).collect();
     assert_eq!(texts, ["are you there?", "call me"]);
     // A live one continues the conversation.
-    bob.send(&ClientMessage::Send { room: "@ana".into(), text: "hello?".into(), client_id: "dm-3".into() }).await;
+    bob.send(&ClientMessage::Send {
+        room: "@ana".into(),
+        text: "hello?".into(),
+        client_id: "dm-3".into(),
+        poll: None,
+        reply_to: None,
+    })
+    .await;
     let messages = ana.wait_messages("@bob", 3, Duration::from_secs(5)).await;
     assert_eq!(messages.iter().map(|m| m.seq).collect::<Vec<_>>(), [1, 2, 3]);
     ana.client.shutdown().await;

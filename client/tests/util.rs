@@ -337,7 +337,7 @@ impl RawClient {
     }
 
     pub async fn join(&mut self, room: &str) {
-        self.send(&ClientMessage::Join { room: room.into(), after: None }).await;
+        self.send(&ClientMessage::Join { room: room.into(), after: None, after_rev: None }).await;
         self.recv_until(|e| matches!(e, ServerEvent::Joined(j) if j.room == room).then_some(())).await;
     }
 
@@ -345,7 +345,13 @@ impl RawClient {
     pub async fn say(&mut self, room: &str, text: &str) -> u64 {
         let n = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let client_id = format!("raw-{}-{n}", std::process::id());
-        let send = ClientMessage::Send { room: room.into(), text: text.into(), client_id: client_id.clone() };
+        let send = ClientMessage::Send {
+            room: room.into(),
+            text: text.into(),
+            client_id: client_id.clone(),
+            poll: None,
+            reply_to: None,
+        };
         self.send(&send).await;
         self.recv_until(|e| match e {
             ServerEvent::Ack(ack) if ack.client_id == client_id => Some(ack.seq),

@@ -6,7 +6,8 @@ use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
 
 use parlor_client::trust::{self, Fingerprint};
-use parlor_client::Password;
+use parlor_client::{Draft, Password};
+use parlor_protocol::PollSpec;
 
 use crate::error::AppError;
 use crate::events::UiEvent;
@@ -247,8 +248,62 @@ async fn with_client<T>(
 
 /// Posts a message (queued while offline); returns its client id.
 #[tauri::command]
-pub async fn send_message(state: State<'_, AppState>, room: String, text: String) -> Result<String, AppError> {
-    with_client(&state, |client| client.send(&room, &text)).await
+pub async fn send_message(
+    state: State<'_, AppState>,
+    room: String,
+    text: String,
+    reply_to: Option<u64>,
+) -> Result<String, AppError> {
+    with_client(&state, |client| client.post(&room, Draft { text, poll: None, reply_to })).await
+}
+
+/// Queues a poll (its question and options) like a message; returns its client id.
+#[tauri::command]
+pub async fn send_poll(
+    state: State<'_, AppState>,
+    room: String,
+    question: String,
+    options: Vec<String>,
+    multiple: bool,
+) -> Result<String, AppError> {
+    let draft = Draft { text: question, poll: Some(PollSpec { options, multiple }), reply_to: None };
+    with_client(&state, |client| client.post(&room, draft)).await
+}
+
+/// Votes in a poll, replacing the user's earlier vote (no choices: withdraws it).
+#[tauri::command]
+pub async fn vote(state: State<'_, AppState>, room: String, seq: u64, choices: Vec<u32>) -> Result<(), AppError> {
+    with_client(&state, |client| client.vote(&room, seq, &choices)).await
+}
+
+/// Ends a poll (its creator or a moderator).
+#[tauri::command]
+pub async fn close_poll(state: State<'_, AppState>, room: String, seq: u64) -> Result<(), AppError> {
+    with_client(&state, |client| client.close_poll(&room, seq)).await
+}
+
+/// Adds or takes back the user's reaction to a message.
+#[tauri::command]
+pub async fn react(
+    state: State<'_, AppState>,
+    room: String,
+    seq: u64,
+    emoji: String,
+    on: bool,
+) -> Result<(), AppError> {
+    with_client(&state, |client| client.react(&room, seq, &emoji, on)).await
+}
+
+/// Changes the text of the user's own message.
+#[tauri::command]
+pub async fn edit_message(state: State<'_, AppState>, room: String, seq: u64, text: String) -> Result<(), AppError> {
+    with_client(&state, |client| client.edit(&room, seq, &text)).await
+}
+
+/// Deletes a message: the user's own, or anyone's for a moderator.
+#[tauri::command]
+pub async fn delete_message(state: State<'_, AppState>, room: String, seq: u64) -> Result<(), AppError> {
+    with_client(&state, |client| client.delete(&room, seq)).await
 }
 
 /// Joins a room or opens a direct conversation.

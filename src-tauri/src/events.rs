@@ -12,8 +12,9 @@ use serde::Serialize;
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum UiEvent {
-    /// From the connection: state, server events, queued messages (never with a session token in them).
-    Client(ClientEvent),
+    /// From the connection: state, server events, queued messages (never with a session token in them). Boxed: a
+    /// message with a poll is large, and the other variants are small.
+    Client(Box<ClientEvent>),
     /// The server's `registered` without its token: `{"kind":"server","event":{"type":"registered","nick":…}}`.
     Registered(RegisteredForUi),
     /// Notification settings changed outside the UI (from the tray menu).
@@ -52,12 +53,12 @@ pub fn for_ui(event: ClientEvent) -> (UiEvent, Option<Password>) {
     match event {
         ClientEvent::Server { event: ServerEvent::Welcome(mut welcome) } => {
             let token = welcome.session_token.take().and_then(|token| Password::new(token.expose()));
-            (UiEvent::Client(ClientEvent::Server { event: ServerEvent::Welcome(welcome) }), token)
+            (UiEvent::Client(Box::new(ClientEvent::Server { event: ServerEvent::Welcome(welcome) })), token)
         }
         ClientEvent::Server { event: ServerEvent::Registered { nick, token } } => {
             (UiEvent::Registered(RegisteredForUi { event: Registered { nick } }), Password::new(token.expose()))
         }
-        other => (UiEvent::Client(other), None),
+        other => (UiEvent::Client(Box::new(other)), None),
     }
 }
 

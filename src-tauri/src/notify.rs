@@ -112,6 +112,7 @@ mod tests {
             text: text.into(),
             ts: 0,
             client_id: "c".into(),
+            ..ChatMessage::default()
         }
     }
 

@@ -156,17 +156,19 @@ impl<R: Runtime> Forwarder<R> {
             if let Some(token) = token {
                 self.signed_in(token).await;
             }
-            match &ui {
-                UiEvent::Client(ClientEvent::Server { event }) => match event {
-                    ServerEvent::Welcome(welcome) => me.clone_from(&welcome.nick),
-                    ServerEvent::Message(message) => maybe_notify(&self.app, &me, message),
-                    ServerEvent::LoggedOut { sessions } => self.logged_out(*sessions).await,
+            if let UiEvent::Client(client) = &ui {
+                match client.as_ref() {
+                    ClientEvent::Server { event } => match event {
+                        ServerEvent::Welcome(welcome) => me.clone_from(&welcome.nick),
+                        ServerEvent::Message(message) => maybe_notify(&self.app, &me, message),
+                        ServerEvent::LoggedOut { sessions } => self.logged_out(*sessions).await,
+                        _ => {}
+                    },
+                    ClientEvent::State(ConnectionState::Untrusted { presented, .. }) => {
+                        self.learned().untrusted = Some(presented.clone());
+                    }
                     _ => {}
-                },
-                UiEvent::Client(ClientEvent::State(ConnectionState::Untrusted { presented, .. })) => {
-                    self.learned().untrusted = Some(presented.clone());
                 }
-                _ => {}
             }
             if let Err(err) = self.channel.send(ui) {
                 tracing::debug!(%err, "the UI channel is gone; dropping an event");

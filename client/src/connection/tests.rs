@@ -224,6 +224,8 @@ async fn reconnects_resume_rooms_and_retry_a_taken_nickname() {
         members: vec!["ana".into()],
         last_seq: 2,
         gap: None,
+        last_rev: 3,
+        updates_dropped: false,
     });
     let (first, mut first_server) = socket(&[welcome(), event(&lobby), close(1001, "server is shutting down")], true);
     let (second, _second_server) = socket(&[refusal(ErrorCode::NickTaken, "in use")], true);
@@ -237,9 +239,15 @@ async fn reconnects_resume_rooms_and_retry_a_taken_nickname() {
     assert_eq!(h.next_state().await, ConnectionState::Online);
 
     assert!(matches!(first_server.next_request().await, Some(ClientMessage::Hello { .. })));
-    assert_eq!(first_server.next_request().await, Some(ClientMessage::Join { room: "lobby".into(), after: None }));
+    assert_eq!(
+        first_server.next_request().await,
+        Some(ClientMessage::Join { room: "lobby".into(), after: None, after_rev: None })
+    );
     assert!(matches!(third_server.next_request().await, Some(ClientMessage::Hello { .. })));
-    assert_eq!(third_server.next_request().await, Some(ClientMessage::Join { room: "lobby".into(), after: Some(2) }));
+    assert_eq!(
+        third_server.next_request().await,
+        Some(ClientMessage::Join { room: "lobby".into(), after: Some(2), after_rev: Some(3) })
+    );
 
     // The backoff starts over after a welcome.
     third_server.say.take();

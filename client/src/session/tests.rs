@@ -31,7 +31,13 @@ impl Harness {
     }
 
     fn queue(&self, client_id: &str, room: &str, text: &str) {
-        let message = PendingMessage { client_id: client_id.into(), room: room.into(), text: text.into() };
+        let message = PendingMessage {
+            client_id: client_id.into(),
+            room: room.into(),
+            text: text.into(),
+            poll: None,
+            reply_to: None,
+        };
         self.core.outbox.lock().expect("lock").push(&message).expect("push");
     }
 
@@ -75,15 +81,29 @@ fn frames(session: &mut Session, now: Instant) -> Vec<ClientMessage> {
 }
 
 fn join(room: &str, after: Option<u64>) -> ClientMessage {
-    ClientMessage::Join { room: room.into(), after }
+    ClientMessage::Join { room: room.into(), after, after_rev: None }
 }
 
 fn send(client_id: &str, room: &str, text: &str) -> ClientMessage {
-    ClientMessage::Send { room: room.into(), text: text.into(), client_id: client_id.into() }
+    ClientMessage::Send {
+        room: room.into(),
+        text: text.into(),
+        client_id: client_id.into(),
+        poll: None,
+        reply_to: None,
+    }
 }
 
 fn joined(room: &str, last_seq: u64) -> ServerEvent {
-    ServerEvent::Joined(Joined { room: room.into(), topic: String::new(), members: vec![], last_seq, gap: None })
+    ServerEvent::Joined(Joined {
+        room: room.into(),
+        topic: String::new(),
+        members: vec![],
+        last_seq,
+        gap: None,
+        last_rev: 0,
+        updates_dropped: false,
+    })
 }
 
 fn message(room: &str, seq: u64) -> ServerEvent {
@@ -95,6 +115,7 @@ fn message(room: &str, seq: u64) -> ServerEvent {
         text: format!("m{seq}"),
         ts: 0,
         client_id: format!("b{seq}"),
+        ..ChatMessage::default()
     })
 }
 
