@@ -8,6 +8,7 @@ use crate::code::ErrorCode;
 use crate::depth::{nests_deeper_than, DEFAULT_MAX_JSON_DEPTH};
 use crate::extras::PollSpec;
 use crate::secret::Secret;
+use crate::series::Points;
 
 /// One request from a client.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -200,6 +201,13 @@ pub enum ClientMessage {
         /// The message.
         seq: u64,
     },
+    /// Publish live data points into a room (not stored; see `series`): members draw them as line charts.
+    Publish {
+        /// The room.
+        room: String,
+        /// Values by series name.
+        points: Points,
+    },
     /// An application-level ping for clients (such as browsers) that cannot send WebSocket pings.
     Ping {
         /// Echoed back in the `pong`.
@@ -237,6 +245,7 @@ impl ClientMessage {
             Self::React { .. } => "react",
             Self::Edit { .. } => "edit",
             Self::Delete { .. } => "delete",
+            Self::Publish { .. } => "publish",
             Self::Ping { .. } => "ping",
         }
     }
@@ -268,6 +277,7 @@ pub const CLIENT_TYPES: &[&str] = &[
     "react",
     "edit",
     "delete",
+    "publish",
     "ping",
 ];
 
@@ -389,6 +399,10 @@ mod tests {
             ClientMessage::React { room: "maths".into(), seq: 4, emoji: "👍".into(), on: true },
             ClientMessage::Edit { room: "maths".into(), seq: 4, text: "fixed".into() },
             ClientMessage::Delete { room: "maths".into(), seq: 4 },
+            ClientMessage::Publish {
+                room: "lab".into(),
+                points: [("random".to_owned(), serde_json::Number::from(7))].into_iter().collect(),
+            },
             ClientMessage::Typing { room: "lobby".into(), typing: true },
             ClientMessage::History { room: "lobby".into(), before: Some(10), after: None, limit: Some(50) },
             ClientMessage::Register { password: "correct horse".into() },

@@ -89,6 +89,8 @@ pub enum ErrorCode {
     InvalidVote,
     /// A reaction that is empty, too long or holds spaces, or a new one on a message that has 20 kinds already.
     InvalidReaction,
+    /// A `publish` without series, with more than 8, or with a badly named one.
+    InvalidData,
     /// Only the sender may edit a message; only the sender or a moderator may delete it or close its poll.
     NotYours,
     /// The server already holds as many rooms as it allows.
@@ -140,6 +142,7 @@ impl ErrorCode {
             Self::InvalidVote => "invalid_vote",
             Self::InvalidReaction => "invalid_reaction",
             Self::NotYours => "not_yours",
+            Self::InvalidData => "invalid_data",
             Self::InvalidTopic => "invalid_topic",
             Self::InvalidClientId => "invalid_client_id",
             Self::InvalidRange => "invalid_range",

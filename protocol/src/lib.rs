@@ -8,6 +8,7 @@
 //! - [`client`]: what a client sends ([`ClientMessage`]) and [`decode`], which turns a frame into one or a coded error.
 //! - [`server`]: what the server sends ([`ServerEvent`]) and the records inside it.
 //! - [`extras`]: what a message carries besides text (polls, reactions, quotes) and its rules.
+//! - [`series`]: live data points (`publish`, `data`) for charts.
 //! - [`code`]: stable error codes ([`ErrorCode`]) and WebSocket close codes ([`CloseCode`]).
 //! - [`secret`]: [`Secret`], a string that never prints; [`depth`]: the JSON nesting check run before parsing.
 //! - [`names`]: the rules for nicknames, room names, message text and client ids, shared so a client can check
@@ -21,6 +22,7 @@ pub mod depth;
 pub mod extras;
 pub mod names;
 pub mod secret;
+pub mod series;
 pub mod server;
 
 pub use client::{decode, decode_with_depth, Auth, ClientMessage, DecodeError, MIN_ACCOUNT_PASSWORD_CHARS};
@@ -29,6 +31,7 @@ pub use depth::DEFAULT_MAX_JSON_DEPTH;
 pub use extras::{ExtrasError, Poll, PollOption, PollSpec, Quote, Reaction};
 pub use names::{Conversation, NameError};
 pub use secret::Secret;
+pub use series::{DataPoints, Points};
 pub use server::{
     Ack, ChatMessage, DmInfo, ErrorEvent, Gap, GapReason, HistoryPage, IdentityKind, Joined, LeaveReason, Limits,
     RoomInfo, RoomState, ServerEvent, Welcome,

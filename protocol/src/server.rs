@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::code::ErrorCode;
 use crate::extras::{Poll, Quote, Reaction};
 use crate::secret::Secret;
+use crate::series::DataPoints;
 
 /// One event from the server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,6 +113,8 @@ pub enum ServerEvent {
         /// The moderator.
         by: String,
     },
+    /// Live data points published to a room (also the room's recent ones, right after `joined`).
+    Data(DataPoints),
     /// The reply to `ping`.
     Pong {
         /// The ping's nonce.

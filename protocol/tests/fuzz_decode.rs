@@ -501,6 +501,7 @@ fn fields_of_type(kind: &str) -> &'static [&'static str] {
         "\"close_poll\"" | "\"delete\"" => &["room", "seq"],
         "\"react\"" => &["room", "seq", "emoji", "on"],
         "\"edit\"" => &["room", "seq", "text"],
+        "\"publish\"" => &["room", "points"],
         _ => &[],
     }
 }
@@ -532,6 +533,7 @@ fn slot_value(name: &str, slot: Slot) -> String {
         (Some(other), _) => other,
         (None, "protocol" | "after" | "before" | "limit" | "seconds" | "seq") => slot.number,
         (None, "choices") => format!("[{}]", slot.number),
+        (None, "points") => format!("{{{}:{}}}", slot.string, slot.number),
         (None, "typing" | "raised" | "on") => slot.flag.to_string(),
         (None, _) => slot.string,
     }
@@ -776,6 +778,9 @@ fn client_message() -> impl Strategy<Value = ClientMessage> {
         }),
         (text(), any::<u64>(), nasty_text(200)).prop_map(|(room, seq, text)| ClientMessage::Edit { room, seq, text }),
         (text(), any::<u64>()).prop_map(|(room, seq)| ClientMessage::Delete { room, seq }),
+        (text(), prop::collection::btree_map(text(), any::<i64>(), 0..4)).prop_map(|(room, points)| {
+            ClientMessage::Publish { room, points: points.into_iter().map(|(k, v)| (k, v.into())).collect() }
+        }),
         (text(), any::<bool>()).prop_map(|(room, typing)| ClientMessage::Typing { room, typing }),
         (text(), any::<Option<u64>>(), any::<Option<u64>>(), any::<Option<u32>>())
             .prop_map(|(room, before, after, limit)| ClientMessage::History { room, before, after, limit }),
@@ -840,6 +845,7 @@ fn fields_of(message: &ClientMessage) -> &'static [&'static str] {
         ClientMessage::ClosePoll { .. } | ClientMessage::Delete { .. } => &["room", "seq"],
         ClientMessage::React { .. } => &["room", "seq", "emoji", "on"],
         ClientMessage::Edit { .. } => &["room", "seq", "text"],
+        ClientMessage::Publish { .. } => &["room", "points"],
         ClientMessage::Typing { .. } => &["room", "typing"],
         ClientMessage::History { .. } => &["room", "before", "after", "limit"],
         ClientMessage::Register { .. } => &["password"],

@@ -1,5 +1,5 @@
-//! The HTTP side of the one listening port: `/health`, the WebSocket upgrades for `/ws` and `/echo`, and the web
-//! client's static files (see `web`).
+//! The HTTP side of the one listening port: `/health`, the WebSocket upgrades for `/ws` and `/echo`, the web
+//! client's static files (see `web`), and the bots' API (see `api`).
 //!
 //! hyper parses HTTP; this module only routes and completes the RFC 6455 handshake, then hands the upgraded socket
 //! to tokio-tungstenite with a configuration chosen for many small messages.
@@ -55,6 +55,12 @@ pub(crate) async fn route(
         let message = "this server only accepts secure connections: connect with wss://HOST:PORT/ws (use the join \
                        link the host shows; it has the right address and fingerprint)\n";
         return Ok(text(StatusCode::FORBIDDEN, message));
+    }
+    if req.method() == Method::POST {
+        if let Some(room) = crate::api::room_of(path) {
+            let room = room.to_owned();
+            return Ok(crate::api::post(req, room, &shared).await);
+        }
     }
     let response = match (req.method(), path) {
         (&Method::GET, "/health") => health(&shared),

@@ -4,10 +4,11 @@
 //! `std::sync::Mutex` guards it: no lock is held across an `.await`, and fan-out under the lock only pushes shared
 //! frames into unbounded outboxes, which never blocks.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
+use parlor_protocol::series::DATA_WINDOW;
 use parlor_protocol::{Conversation, LeaveReason, RoomInfo, RoomState, ServerEvent};
 use tokio::time::Instant;
 
@@ -49,6 +50,8 @@ struct Room {
     rules: RoomRules,
     /// Raised hands, first raised first.
     hands: Vec<PeerId>,
+    /// The newest live data events (at most [`DATA_WINDOW`]), encoded, for those who join later.
+    recent_data: VecDeque<Frame>,
 }
 
 /// How a moderator changes a room's rules.
@@ -344,6 +347,29 @@ impl Hub {
     }
 
     /// The raised hands of a room, for someone joining it, if any are up.
+    /// Sends a live data event to a room's members and keeps it among the room's recent data. `from` must be a
+    /// member; `None` is a publisher that is not a connection (the HTTP API), for which the room must exist.
+    pub(crate) fn publish(&self, room: &str, from: Option<PeerId>, event: &ServerEvent) -> Result<(), NotInRoom> {
+        let mut state = self.lock();
+        let entry = state.rooms.get_mut(room).ok_or(NotInRoom)?;
+        if from.is_some_and(|id| !entry.members.contains(&id)) {
+            return Err(NotInRoom);
+        }
+        let frame = encode(event);
+        if entry.recent_data.len() == DATA_WINDOW {
+            entry.recent_data.pop_front();
+        }
+        entry.recent_data.push_back(frame.clone());
+        state.broadcast(room, &frame, None);
+        Ok(())
+    }
+
+    /// The room's recent live data events, oldest first, for a client that just joined.
+    pub(crate) fn recent_data(&self, room: &str) -> Vec<Frame> {
+        let state = self.lock();
+        state.rooms.get(room).map(|entry| entry.recent_data.iter().cloned().collect()).unwrap_or_default()
+    }
+
     pub(crate) fn hands_if_raised(&self, room: &str) -> Option<ServerEvent> {
         let state = self.lock();
         state.rooms.get(room).filter(|entry| !entry.hands.is_empty()).map(|_| state.hands_event(room))

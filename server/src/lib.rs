@@ -8,6 +8,8 @@
 //! - [`server`](crate::start): open the store, bind, accept; shut down cleanly.
 //! - `http`: `/health`, and the WebSocket upgrades of `/ws` and `/echo`; `web`: the browser client's static files.
 //! - `connection`: one chat socket's read/write/ping loop; `echo`: the echo endpoint's.
+//! - `api`: `POST /api/v1/rooms/{room}/messages` for scripts with a bot token (`bots` makes them).
+//! - [`demo`]: the demo bots (`parlor-server demo ticker|echo`), clients of a running server.
 //! - `accounts`: who may use a nickname — registered accounts (argon2id, session tokens) and device claims.
 //! - `session`: what a client's requests mean — greeting, rate limiting, validation, each command.
 //! - `hub`: who is online, in which rooms, who is typing (memory only).
@@ -27,8 +29,11 @@
 //! ```
 
 mod accounts;
+mod api;
+mod bots;
 mod config;
 mod connection;
+pub mod demo;
 mod echo;
 mod error;
 mod http;
@@ -46,6 +51,7 @@ mod store;
 mod tls;
 mod web;
 
+pub use bots::{create_bot_token, BotError};
 pub use config::{Config, ServerLimits, ServerPassword, DATABASE_FILE, DEFAULT_BIND};
 pub use error::ServerError;
 pub use moderator_token::MODERATOR_TOKEN_FILE;

@@ -110,10 +110,14 @@ impl PeerHandle {
 
     /// Queues a reply to this connection's own request: never overflows (see the module's note).
     pub(crate) fn reply(&self, event: &ServerEvent) -> bool {
+        self.reply_frame(encode(event))
+    }
+
+    /// [`PeerHandle::reply`] with a frame encoded already (one kept to be sent to many).
+    pub(crate) fn reply_frame(&self, frame: Frame) -> bool {
         if self.shared.overflowed.load(Ordering::Relaxed) {
             return false;
         }
-        let frame = encode(event);
         self.shared.reply_bytes.fetch_add(frame.len(), Ordering::Relaxed);
         self.tx.send(Queued { frame, reply: true }).is_ok()
     }

@@ -23,6 +23,7 @@ use crate::server::Shared;
 use crate::store::{Anchor, Append, Edit, Greeting, Op};
 
 mod changes;
+mod live;
 
 /// Messages per history page when the client does not say.
 const DEFAULT_PAGE: u32 = 50;
@@ -239,6 +240,7 @@ impl Session {
             }
             ClientMessage::Edit { room, seq, text } => self.edit(&identity, &room, seq, text).await,
             ClientMessage::Delete { room, seq } => self.change(&identity, &room, seq, Edit::Delete).await,
+            ClientMessage::Publish { room, points } => self.publish(&identity, &room, points),
             ClientMessage::Hello { .. } | ClientMessage::Ping { .. } | ClientMessage::Moderate { .. } => Ok(None),
         };
         match result {

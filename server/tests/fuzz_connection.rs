@@ -445,6 +445,11 @@ fn request() -> impl Strategy<Value = ClientMessage> {
             .prop_map(|(room, seq, emoji, on)| ClientMessage::React { room, seq, emoji, on }),
         1 => (room(), 0u64..40, text()).prop_map(|(room, seq, text)| ClientMessage::Edit { room, seq, text }),
         1 => (room(), 0u64..40).prop_map(|(room, seq)| ClientMessage::Delete { room, seq }),
+        1 => (room(), prop::collection::btree_map(prop_oneof![3 => Just("random".to_owned()), 1 => nasty_text(40)], -1000i64..1000, 0..10))
+            .prop_map(|(room, points)| ClientMessage::Publish {
+                room,
+                points: points.into_iter().map(|(name, value)| (name, value.into())).collect()
+            }),
         2 => (room(), any::<bool>()).prop_map(|(room, typing)| ClientMessage::Typing { room, typing }),
         2 => (room(), sequence(), sequence(), limit)
             .prop_map(|(room, before, after, limit)| ClientMessage::History { room, before, after, limit }),
@@ -1226,6 +1231,13 @@ fn judge(
                     return Err(format!("an impossible change to a message: {message:?}"));
                 }
                 check_room(&message.room, "message_updated")?;
+            }
+            ServerEvent::Data(data) => {
+                if !parlor_protocol::series::validate_points(&data.points) || names::validate_nick(&data.from).is_err()
+                {
+                    return Err(format!("live data the server should have refused: {data:?}"));
+                }
+                check_room(&data.room, "data")?;
             }
             ServerEvent::Joined(joined) => {
                 check_sorted(&joined.members, "joined.members")?;

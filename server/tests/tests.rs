@@ -16,6 +16,7 @@ mod history;
 mod interop;
 mod lifecycle;
 mod limits;
+mod live;
 mod moderation;
 mod polls;
 mod resume;

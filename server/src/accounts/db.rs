@@ -82,6 +82,22 @@ impl AccountDb {
         Ok(self.conn.prepare_cached(sql)?.execute((digest.as_slice(), key, now_ms()))? == 1)
     }
 
+    /// The account (folded key, nickname as shown) whose live session has this token digest; marks it used.
+    pub(super) fn account_of(&self, digest: &[u8; 32]) -> rusqlite::Result<Option<(String, String)>> {
+        let sql =
+            "SELECT a.key, a.nick FROM sessions s JOIN accounts a ON a.key = s.account_key WHERE s.token_sha256 = ?1";
+        let found = self
+            .conn
+            .prepare_cached(sql)?
+            .query_row([digest.as_slice()], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))
+            .optional()?;
+        if found.is_some() {
+            let touch = "UPDATE sessions SET last_used_ms = ?2 WHERE token_sha256 = ?1";
+            self.conn.prepare_cached(touch)?.execute((digest.as_slice(), now_ms()))?;
+        }
+        Ok(found)
+    }
+
     pub(super) fn add_session(&self, key: &str, digest: &[u8; 32]) -> rusqlite::Result<()> {
         let sql = "INSERT INTO sessions (token_sha256, account_key, created_ms, last_used_ms) VALUES (?1, ?2, ?3, ?3)";
         self.conn.prepare_cached(sql)?.execute((digest.as_slice(), key, now_ms()))?;

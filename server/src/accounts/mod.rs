@@ -201,6 +201,25 @@ impl Accounts {
         Ok(Secret::new(token))
     }
 
+    /// Whose session token this is, for requests that carry a token instead of a connection's `hello` (the HTTP
+    /// API): the account's folded key and its nickname as shown.
+    pub(crate) async fn bearer(&self, token: &str) -> Result<Option<(String, String)>, AccountsError> {
+        let digest = token::digest(token);
+        self.with_db(move |db| db.account_of(&digest)).await
+    }
+
+    /// A new token for the bot account `nick`, registering it first (with a random password nobody needs) if it is
+    /// not an account yet. The host runs this; the token lets a script post as the bot over WebSocket or HTTP.
+    pub(crate) async fn bot_token(&self, nick: &str) -> Result<Secret, Refused> {
+        let key = names::fold(nick);
+        let lookup = key.clone();
+        if let db::Holder::Account { .. } = self.with_db(move |db| db.holder(&lookup)).await? {
+            return Ok(self.issue_token(&key).await?);
+        }
+        let password = token::new_token().ok_or(AccountsError::Random)?;
+        self.register(&key, nick, Secret::new(password)).await
+    }
+
     /// Revokes one session token of account `key` (issued for a connection that then could not go online).
     pub(crate) async fn revoke(&self, key: &str, token: &Secret) -> Result<(), AccountsError> {
         let (key, digest) = (key.to_owned(), token::digest(token.expose()));

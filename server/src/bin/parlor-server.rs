@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::io::IsTerminal;
 
 use anyhow::Context;
-use clap::Parser;
+use clap::{Parser, Subcommand};
+use parlor_server::demo::{self, BotOptions};
 use parlor_server::{Config, ServerPassword, DEFAULT_BIND};
 
 /// Parlor's LAN chat server. Clients connect to ws://ADDRESS/ws.
@@ -18,7 +19,7 @@ struct Args {
     #[arg(long, default_value = DEFAULT_BIND, env = "PARLOR_BIND")]
     bind: SocketAddr,
     /// Where to keep the history database (default: this OS's per-user data directory).
-    #[arg(long, env = "PARLOR_DATA_DIR")]
+    #[arg(long, env = "PARLOR_DATA_DIR", global = true)]
     data_dir: Option<PathBuf>,
     /// Log filter: error, warn, info, debug, trace, or a tracing directive such as `parlor_server=debug`.
     #[arg(long, default_value = "info", env = "PARLOR_LOG")]
@@ -75,6 +76,104 @@ struct Args {
     /// Bytes of events that may wait for one slow reader before it is disconnected with 4001 (default 1 MiB).
     #[arg(long)]
     outbound_queue_bytes: Option<usize>,
+    /// Without a command, run the server.
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Bots: scripts that post as a named account with a token.
+    #[command(subcommand)]
+    Bot(BotCommand),
+    /// Demo bots, as the tutorials had them, talking to a running server.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum BotCommand {
+    /// Make a token for bot NAME (registering it on first use) and print it. A script sends it as
+    /// `Authorization: Bearer TOKEN` to POST /api/v1/rooms/ROOM/messages, or in `hello` as `auth.token`.
+    Add {
+        /// The bot's nickname.
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DemoCommand {
+    /// Publish a random number (series `random` and `walk`) into a room every 0.2 s; clients draw a live chart.
+    Ticker {
+        #[command(flatten)]
+        bot: BotArgs,
+        /// Milliseconds between values.
+        #[arg(long, default_value_t = 200)]
+        every_ms: u64,
+    },
+    /// Answer every message in a room with "echo: …" as a reply.
+    Echo {
+        #[command(flatten)]
+        bot: BotArgs,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct BotArgs {
+    /// The room (created if missing).
+    #[arg(long)]
+    room: String,
+    /// The server's WebSocket URL.
+    #[arg(long, default_value = "ws://127.0.0.1:7878/ws")]
+    url: String,
+    /// The bot's nickname (default: the demo's name).
+    #[arg(long)]
+    nick: Option<String>,
+    /// A bot token from `parlor-server bot add`; also read from PARLOR_BOT_TOKEN.
+    #[arg(long, env = "PARLOR_BOT_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+}
+
+impl BotArgs {
+    fn options(self, default_nick: &str) -> BotOptions {
+        BotOptions {
+            url: self.url,
+            room: self.room,
+            nick: self.nick.unwrap_or_else(|| default_nick.to_owned()),
+            token: self.token,
+        }
+    }
+}
+
+/// Runs a subcommand instead of the server.
+async fn run_command(command: Command, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
+    match command {
+        Command::Bot(BotCommand::Add { name }) => {
+            let data_dir = match data_dir {
+                Some(dir) => dir,
+                None => {
+                    Config::default_data_dir().context("this OS has no per-user data directory; pass --data-dir")?
+                }
+            };
+            let token = parlor_server::create_bot_token(&data_dir, &name).await?;
+            // stdout carries only the token, for scripts; the explanation goes to stderr.
+            println!("{token}");
+            eprintln!(
+                "Bot {name:?} can now post with this token (shown once; run again for another): \
+                 `Authorization: Bearer TOKEN` on POST /api/v1/rooms/ROOM/messages, or `auth.token` in `hello`."
+            );
+        }
+        Command::Demo(DemoCommand::Ticker { bot, every_ms }) => {
+            let every = std::time::Duration::from_millis(every_ms.max(20));
+            eprintln!("Publishing to {:?} every {} ms; Ctrl-C stops.", bot.room, every.as_millis());
+            demo::ticker(bot.options("ticker"), every, stop_signal()).await?;
+        }
+        Command::Demo(DemoCommand::Echo { bot }) => {
+            eprintln!("Echoing messages in {:?}; Ctrl-C stops.", bot.room);
+            demo::echo(bot.options("echo"), stop_signal()).await?;
+        }
+    }
+    Ok(())
 }
 
 #[tokio::main]
@@ -88,6 +187,9 @@ async fn main() -> anyhow::Result<()> {
         .with_ansi(std::io::stderr().is_terminal())
         .init();
 
+    if let Some(command) = args.command {
+        return run_command(command, args.data_dir).await;
+    }
     let data_dir = match args.data_dir {
         Some(dir) => dir,
         None => Config::default_data_dir().context("this OS has no per-user data directory; pass --data-dir")?,

@@ -432,6 +432,9 @@ impl Writer {
             if let Some(hands) = self.hub.hands_if_raised(room) {
                 handle.reply(&hands);
             }
+            for data in self.hub.recent_data(room) {
+                handle.reply_frame(data);
+            }
         }
         for message in replay {
             handle.reply(&ServerEvent::Message(message));
