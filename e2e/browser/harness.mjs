@@ -183,3 +183,31 @@ export async function screenshot(page, name) {
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, name) });
 }
+
+/**
+ * Speaks the protocol directly from `page` (its origin's `/ws`, which the CSP allows) as `nick`, for what the UI
+ * cannot produce (e.g. a reaction that is not one of the picker's emoji): `hello`, then each of `frames`, then waits
+ * `settleMs` and closes. Resolves with every event received, so the test can check what the server answered.
+ */
+export function rawFrames(page, nick, frames, settleMs = 500) {
+  return page.evaluate(
+    ([who, toSend, settle]) =>
+      new Promise((resolvePromise, reject) => {
+        const events = [];
+        const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
+        ws.onerror = () => reject(new Error('raw socket failed'));
+        ws.onopen = () => ws.send(JSON.stringify({ type: 'hello', protocol: 1, nick: who, client: 'e2e-raw' }));
+        ws.onmessage = (e) => {
+          const ev = JSON.parse(e.data);
+          events.push(ev);
+          if (ev.type !== 'welcome') return;
+          for (const frame of toSend) ws.send(JSON.stringify(frame));
+          setTimeout(() => {
+            ws.close(1000, 'done');
+            resolvePromise(events);
+          }, settle);
+        };
+      }),
+    [nick, frames, settleMs],
+  );
+}

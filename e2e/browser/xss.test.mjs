@@ -1,11 +1,13 @@
 // Hostile text in the web client stays text: an XSS corpus sent as messages and as a room topic (and tried as a
-// nickname, which the name rules refuse) must show up verbatim, run nothing (no dialog, no global flag set by a
-// payload), inject no element, and trip no Content Security Policy report. The CSP itself is checked to be in force.
+// nickname, which the name rules refuse), then as a poll's question and options, as reactions (raw frames, since the
+// picker only offers emoji) and in a reply's quote, must show up verbatim, run nothing (no dialog, no global flag set
+// by a payload), inject no element, and trip no Content Security Policy report. The CSP itself is checked to be in
+// force.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { Server, launchBrowser, openClient, signIn, say, waitForMessage, screenshot } from './harness.mjs';
+import { Server, launchBrowser, openClient, signIn, say, waitForMessage, screenshot, rawFrames } from './harness.mjs';
 
 /** Each would set `window.__xss` or open a dialog if the UI ever handed it to the HTML parser or to a URL. */
 const CORPUS = [
@@ -40,11 +42,30 @@ const BIDI = 'invoice \u202egnp.exe\u202c <img src=x onerror="window.__xss = 15"
 /** Topics are one line of at most 200 characters. */
 const TOPIC = '<img src=x onerror="window.__xss = 16; alert(\'topic\')"><script>alert(1)</script>';
 
+/** A poll's question is a message's text; each option is one line of at most 100 characters. */
+const POLL_QUESTION = '<img src=x onerror="window.__xss = 17; alert(\'poll\')"> Which one?';
+const POLL_OPTIONS = [
+  '<script>window.__xss = 18</script>',
+  '<img src=x onerror="window.__xss = 19">',
+  '"><svg onload="window.__xss = 20">',
+  "' onmouseover='window.__xss = 21' x='",
+];
+
+/** Reactions are 1–10 characters without spaces; the picker never offers these, so they go out as raw frames. */
+const EMOJI = ['<b>x</b>', '<script>', '"><i>', '&lt;b&gt;', "'onx='1'"];
+
 /** Elements a payload would have to create to run or to change the page. */
 const TAGS = ['script', 'img', 'svg', 'iframe', 'object', 'embed', 'a', 'style', 'link', 'math', 'details', 'base', 'form', 'b'];
 
+/** How many of each there are, leaving out the icons the UI itself draws in each message's actions toolbar. */
 const countTags = (page) =>
-  page.evaluate((tags) => Object.fromEntries(tags.map((t) => [t, document.getElementsByTagName(t).length])), TAGS);
+  page.evaluate(
+    (tags) =>
+      Object.fromEntries(
+        tags.map((t) => [t, [...document.getElementsByTagName(t)].filter((n) => !n.closest('#messages li.message > .actions')).length]),
+      ),
+    TAGS,
+  );
 
 let server;
 let browser;
@@ -128,4 +149,75 @@ test('hostile messages and topics render as inert text', async () => {
     assert.deepEqual(seen.console.filter((m) => /Content Security Policy|Refused/i.test(m)), [], `${who}: console`);
   }
   await screenshot(bob.page, 'xss.png');
+});
+
+/** In the page: the acknowledged message whose text is exactly `text`. */
+const findRow = (page, text) =>
+  page.waitForFunction(
+    (wanted) =>
+      [...document.querySelectorAll('#messages li.message:not(.pending)')].find((n) => n.querySelector('.text').textContent === wanted),
+    text,
+    { timeout: 30000 },
+  );
+
+test('hostile polls, poll options, reactions and quotes render as inert text', async () => {
+  const before = await countTags(bob.page);
+  await eve.page.click('#poll-btn');
+  await eve.page.fill('#poll-question', POLL_QUESTION);
+  await eve.page.click('#poll-add-option-btn');
+  const inputs = eve.page.locator('#poll-options .poll-option-input');
+  for (let i = 0; i < POLL_OPTIONS.length; i++) await inputs.nth(i).fill(POLL_OPTIONS[i]);
+  await eve.page.click('#poll-submit-btn');
+
+  const poll = await findRow(bob.page, POLL_QUESTION);
+  await poll.asElement().waitForSelector('.poll');
+  await (await poll.asElement().$('.poll-option[data-index="0"]')).click();
+  await findRow(eve.page, POLL_QUESTION);
+  const seq = Number(await poll.asElement().getAttribute('data-seq'));
+  const answers = await rawFrames(eve.page, 'mallory', [
+    { type: 'join', room: 'lobby' },
+    ...EMOJI.map((emoji) => ({ type: 'react', room: 'lobby', seq, emoji, on: true })),
+  ]);
+  assert.deepEqual(answers.filter((e) => e.type === 'error'), [], 'the server took every reaction');
+  await bob.page.waitForFunction(
+    ([s, n]) => document.querySelectorAll(`#messages li.message[data-seq="${s}"] button.reaction`).length === n,
+    [seq, EMOJI.length],
+  );
+
+  // Bob answers the poll: its hostile question becomes a quote on both pages.
+  const li = bob.page.locator(`#messages li.message[data-seq="${seq}"]`);
+  await li.hover();
+  await li.locator('.reply-btn').click();
+  await say(bob.page, 'answering that');
+  await waitForMessage(eve.page, 'answering that');
+
+  for (const { page } of [bob, eve]) {
+    const shown = await page.evaluate((s) => {
+      const row = document.querySelector(`#messages li.message[data-seq="${s}"]`);
+      const reply = [...document.querySelectorAll('#messages li.message')].find((n) => n.querySelector('.text').textContent === 'answering that');
+      return {
+        question: row.querySelector('.text').textContent,
+        options: [...row.querySelectorAll('.poll-label')].map((n) => n.textContent),
+        voters: row.querySelector('.poll-voters').textContent,
+        emoji: [...row.querySelectorAll('button.reaction')].map((b) => [b.dataset.emoji, b.querySelector('.reaction-emoji').textContent]),
+        quote: reply && reply.querySelector('.quote-text').textContent,
+      };
+    }, seq);
+    assert.deepEqual(shown, {
+      question: POLL_QUESTION,
+      options: POLL_OPTIONS,
+      voters: 'bob',
+      emoji: EMOJI.map((e) => [e, e]),
+      quote: POLL_QUESTION,
+    });
+  }
+  assert.deepEqual(await countTags(bob.page), before, 'no element injected');
+  for (const [who, { page, seen }] of [['bob', bob], ['eve', eve]]) {
+    const state = await page.evaluate(() => ({ xss: window.__xss, csp: window.__csp }));
+    assert.equal(state.xss, 0, `${who}: no payload ran`);
+    assert.deepEqual(state.csp, [], `${who}: no CSP violation`);
+    assert.deepEqual(seen.dialogs, [], `${who}: no dialog`);
+    assert.deepEqual(seen.errors, [], `${who}: no script error`);
+  }
+  await screenshot(bob.page, 'xss-poll.png');
 });

@@ -1,5 +1,6 @@
 // The chat screen's interactions: switching conversations, the composer (Enter sends, Shift+Enter new line, typing
-// notices, drafts per conversation), new rooms, topics, mute and do-not-disturb, leaving and disconnecting.
+// notices, drafts per conversation, the reply being prepared), new rooms, topics, mute and do-not-disturb, leaving and
+// disconnecting. What is done to a message itself (vote, react, reply, edit, delete) is in message-actions.js.
 
 import { setActive, requestOlder, jumpToLatest, addPending, dropPending, conv } from './state.js';
 import { roomKey } from './names.js';
@@ -7,6 +8,7 @@ import { roomEntries, dmEntries } from './selectors.js';
 import * as store from './store.js';
 import { sentence } from './connect.js';
 import { setText, show } from './view/dom.js';
+import { setupReply } from './reply.js';
 
 const $ = (id) => document.getElementById(id);
 const noop = () => {};
@@ -31,6 +33,7 @@ export function setupChat(app, messages) {
   const sidebar = $('sidebar');
   const sidebarToggle = $('sidebar-toggle');
   const drafts = new Map();
+  const reply = setupReply(app, input);
   let typingRoom = null;
   let typingAt = 0;
 
@@ -59,6 +62,7 @@ export function setupChat(app, messages) {
       grow();
       show(composerError, false);
       cancelTopic();
+      reply.render();
     }
     setSidebarOpen(false);
     app.render(true);
@@ -161,10 +165,12 @@ export function setupChat(app, messages) {
     app.stickNext = true;
     showLatest(room);
     const session = s.session;
+    const quote = reply.take(room);
     try {
-      const clientId = await bridge.send({ room, text });
-      if (s.session === session && typeof clientId === 'string') addPending(s, { client_id: clientId, room, text });
+      const clientId = await bridge.send({ room, text, replyTo: quote ? quote.seq : null });
+      if (s.session === session && typeof clientId === 'string') addPending(s, { client_id: clientId, room, text, quote });
     } catch (err) {
+      reply.restore(room, quote);
       // Nothing was queued: give the text back so it is not lost.
       if (state().active === room && !input.value) {
         input.value = text;
@@ -405,6 +411,7 @@ export function setupChat(app, messages) {
 
   return {
     open,
+    reply,
     focusComposer() {
       input.focus();
     },

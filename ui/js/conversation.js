@@ -15,6 +15,7 @@
 // (the server drops a request with `rate_limited` without naming it), is stale and its reply is ignored.
 
 import { isDm } from './names.js';
+import { storedMessage, refresh } from './message.js';
 
 /** Most messages held (and rendered) per conversation. */
 export const WINDOW = 500;
@@ -40,7 +41,10 @@ export function newConv(key) {
     /** The window: at most WINDOW messages in ascending, contiguous seq; `bySeq` indexes them. */
     msgs: [],
     bySeq: new Map(),
-    /** Unacknowledged sends: client_id → `{ client_id, room, text, ts, error }`. */
+    /**
+     * Unacknowledged sends: client_id → `{ client_id, room, text, ts, error, poll, reply_to }` (`poll` and the
+     * `reply_to` quote shaped as in a stored message, or null).
+     */
     pending: new Map(),
     /** Join/leave/topic/error lines: `{ id, kind, text, afterSeq, ts }`. */
     notices: [],
@@ -163,10 +167,17 @@ function fits(r, first, last) {
   return true;
 }
 
-/** Adds `m` in seq order; returns the stored message, or null when that seq is held already. */
+/**
+ * Adds `m` in seq order; returns the stored message, or null when that seq is held already (then a newer copy, such
+ * as a page read after a vote, replaces the one held).
+ */
 function insertMessage(c, m) {
-  if (c.bySeq.has(m.seq)) return null;
-  const msg = { room: c.key, seq: m.seq, id: m.id, from: m.from, text: m.text, ts: m.ts, client_id: m.client_id };
+  const held = c.bySeq.get(m.seq);
+  if (held) {
+    if (refresh(held, m, { strict: true })) c.rev++;
+    return null;
+  }
+  const msg = storedMessage(c.key, m);
   c.bySeq.set(msg.seq, msg);
   const last = c.msgs[c.msgs.length - 1];
   if (!last || last.seq < msg.seq) {
@@ -261,7 +272,12 @@ export function applyPage(c, page, now = Date.now()) {
  * or `skipped`.
  */
 export function addLive(c, m, { keepOldest = false } = {}) {
-  if (c.bySeq.has(m.seq)) return 'duplicate';
+  const held = c.bySeq.get(m.seq);
+  if (held) {
+    // The server's own copy of a message the UI built from its ack (or a newer copy) replaces the one held.
+    if (refresh(held, m, { strict: true })) c.rev++;
+    return 'duplicate';
+  }
   const lo = oldestSeq(c);
   const hi = newestSeq(c);
   const extendsWindow = !c.msgs.length || (m.seq >= lo - 1 && m.seq <= hi + 1);
@@ -274,6 +290,29 @@ export function addLive(c, m, { keepOldest = false } = {}) {
   insertMessage(c, m);
   if (!keepOldest) dropOldest(c);
   return 'inserted';
+}
+
+/**
+ * A `message_updated` (PROTOCOL.md §7.22): the message as it is now replaces the copy held, unless that copy is
+ * newer (a later `rev`). A message outside the window is not shown, so there is nothing to update. Returns whether
+ * the window changed.
+ */
+export function applyUpdate(c, m) {
+  const held = Number.isSafeInteger(m.seq) ? c.bySeq.get(m.seq) : undefined;
+  if (!held || !refresh(held, m)) return false;
+  c.rev++;
+  return true;
+}
+
+/**
+ * Forgets the messages held and asks for the newest page again, keeping the notices: after a resume whose changes
+ * did not all fit (`joined.updates_dropped`), what the window shows may be out of date.
+ */
+export function reloadWindow(c, now = Date.now()) {
+  c.msgs = [];
+  c.bySeq.clear();
+  c.hasMore = false;
+  return requestLatest(c, now);
 }
 
 /** Adds a join/leave/topic/error line after the newest message known now. */

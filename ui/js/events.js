@@ -5,6 +5,7 @@
 import { roomKey, isDm, sameNick, mentions } from './names.js';
 import * as win from './conversation.js';
 import { DEFAULT_LIMITS, conv, setActive, addNotice, addPending, markSeen, watching } from './state.js';
+import { quoteFor } from './message.js';
 
 /** Server error codes that answer a `history` request (a read failure, a bad range): it will get no page. */
 const HISTORY_ERRORS = new Set(['storage_failed', 'invalid_range']);
@@ -58,9 +59,12 @@ export function applyEvent(state, event, now = Date.now()) {
         }
       }
       return [];
-    case 'queued':
-      addPending(state, event, now);
+    case 'queued': {
+      // A reply queued by the app names the message it answers: quote it from the window when it is there.
+      const answered = Number.isSafeInteger(event.reply_to) ? conv(state, event.room).bySeq.get(event.reply_to) : null;
+      addPending(state, { ...event, quote: answered ? quoteFor(answered) : null }, now);
       return [];
+    }
     case 'prefs':
       // Changed outside the UI (the tray's do-not-disturb item).
       state.prefs = { dnd: Boolean(event.dnd), muted: new Set(Array.isArray(event.muted) ? event.muted : []) };
@@ -87,6 +91,12 @@ function applyServer(state, ev, now) {
     case 'message':
       onMessage(state, ev);
       return [];
+    case 'message_updated': {
+      // Only a message on screen can change; one outside the window is read fresh when the window reaches it.
+      const c = state.convs.get(roomKey(ev.room));
+      if (c) win.applyUpdate(c, ev);
+      return [];
+    }
     case 'ack':
       onAck(state, ev);
       return [];
@@ -267,6 +277,8 @@ function onJoined(state, ev, now) {
     const seen = state.seen[c.key];
     if (seen !== undefined && lastSeq > seen) c.unread = lastSeq - seen;
   }
+  // More messages changed while away than the resume re-sent: what the window shows may be stale, so read it again.
+  if (ev.updates_dropped === true && c.msgs.length) return win.reloadWindow(c, now);
   // The newest page fills the window; live messages that arrived before it are merged by seq.
   if (!c.historyAsked) return win.requestLatest(c, now);
   return [];
@@ -293,7 +305,13 @@ function onAck(state, ev) {
   const p = c.pending.get(ev.client_id);
   c.pending.delete(ev.client_id);
   // The user just sent it, so they look at the newest messages: nothing older is kept for them.
-  if (p) win.addLive(c, { seq: ev.seq, id: ev.id, ts: ev.ts, from: state.me, text: p.text, client_id: ev.client_id });
+  // Built from what was sent until the server's own copy (the broadcast `message`) replaces it.
+  if (p) {
+    win.addLive(c, {
+      seq: ev.seq, id: ev.id, ts: ev.ts, from: state.me, text: p.text, client_id: ev.client_id,
+      poll: p.poll, reply_to: p.reply_to, local: true,
+    });
+  }
   c.rev++;
   if (watching(state, c)) markSeen(state, c);
 }

@@ -19,6 +19,8 @@ import { createMessageView } from './view/messages.js';
 import { setupConnect } from './connect.js';
 import { setupChat } from './chat.js';
 import { setupAccount } from './account.js';
+import { setupPollDialog } from './poll-dialog.js';
+import { setupMessageActions } from './message-actions.js';
 
 const $ = (id) => document.getElementById(id);
 const noop = () => {};
@@ -59,6 +61,7 @@ app.beginSession = (url, nick, entry) => {
   app.state.seen = store.loadSeen(url, nick);
   for (const [key, name] of Object.entries(open.names)) app.state.dmNames.set(key, name);
   app.entry = entry;
+  if (chat) chat.reply.clear(); // The messages being answered belonged to the previous server.
   app.lastOpen = '';
   app.backOnlineUntil = 0;
   app.render();
@@ -423,6 +426,8 @@ async function start() {
   connectScreen = setupConnect(app);
   chat = setupChat(app, messages);
   account = setupAccount(app);
+  setupPollDialog(app, messages);
+  setupMessageActions(app, messages, chat);
 
   document.addEventListener('visibilitychange', () => {
     setVisible(app.state, document.visibilityState === 'visible');

@@ -165,13 +165,31 @@ export function addNotice(state, room, kind, text, now = Date.now()) {
   win.addNotice(conv(state, room), { id: state.nextNoticeId++, kind, text, ts: now });
 }
 
-/** A message the user sent is waiting for its ack: show it as pending. */
-export function addPending(state, { client_id: clientId, room, text }, now = Date.now()) {
+/** A poll as sent (`{ options: [text], multiple }`) in the shape of a stored message's poll, with no votes yet. */
+export function pendingPoll(spec) {
+  if (!spec || !Array.isArray(spec.options)) return null;
+  return { options: spec.options.map((text) => ({ text: String(text), voters: [] })), multiple: spec.multiple === true, closed: false };
+}
+
+/**
+ * A message the user sent is waiting for its ack: show it as pending. `poll`: `{ options, multiple }` when it is a
+ * poll; `quote`: what a reply quotes (`{ seq, from, text }`), which the `queued` event of the app does not carry.
+ */
+export function addPending(state, { client_id: clientId, room, text, poll, quote }, now = Date.now()) {
   const c = conv(state, room);
   // Already acknowledged (the ack can overtake the send's own reply): nothing is pending.
   for (const m of c.msgs) if (m.client_id === clientId && m.from && sameNick(m.from, state.me)) return;
-  if (c.pending.has(clientId)) return;
-  c.pending.set(clientId, { client_id: clientId, room: c.key, text, ts: now, error: '' });
+  const held = c.pending.get(clientId);
+  if (held) {
+    // The `queued` event came first: add what only the caller knows.
+    if (!held.reply_to && quote) held.reply_to = quote;
+    if (!held.poll && poll) held.poll = pendingPoll(poll);
+    c.rev++;
+    return;
+  }
+  c.pending.set(clientId, {
+    client_id: clientId, room: c.key, text, ts: now, error: '', poll: pendingPoll(poll), reply_to: quote || null,
+  });
   c.rev++;
 }
 

@@ -163,7 +163,15 @@ export function createWebBridge(location, env = {}) {
     trustCertificate: () => Promise.reject(unsupported('Trusting a certificate')),
     register: ({ password }) => attempt(() => current().request({ type: 'register', password }) ?? null),
     logoutEverywhere: () => attempt(() => current().request({ type: 'logout_everywhere' }) ?? null),
-    send: ({ room, text }) => attempt(() => current().send(room, text)),
+    send: ({ room, text, replyTo }) => attempt(() => current().send(room, text, { replyTo })),
+    sendPoll: ({ room, question, options, multiple }) =>
+      attempt(() => current().send(room, question, { poll: { options: [...options], multiple: Boolean(multiple) } })),
+    vote: ({ room, seq, choices }) => attempt(() => current().request({ type: 'vote', room, seq, choices: [...choices] }) ?? null),
+    closePoll: ({ room, seq }) => attempt(() => current().request({ type: 'close_poll', room, seq }) ?? null),
+    react: ({ room, seq, emoji, on }) =>
+      attempt(() => current().request({ type: 'react', room, seq, emoji, on: Boolean(on) }) ?? null),
+    editMessage: ({ room, seq, text }) => attempt(() => current().request({ type: 'edit', room, seq, text }) ?? null),
+    deleteMessage: ({ room, seq }) => attempt(() => current().request({ type: 'delete', room, seq }) ?? null),
     join: ({ room }) => attempt(() => current().join(room) ?? null),
     leave: ({ room }) => attempt(() => current().leave(room) ?? null),
     createRoom: ({ room, topic }) =>

@@ -2,9 +2,10 @@
 // web bridge needs, written from docs/PROTOCOL.md (§5 handshake, §11 reconnecting and resuming, §13 errors).
 //
 // It reconnects with exponential backoff and jitter, resumes every joined room from the last `seq` it holds
-// (`join` with `after`), replays direct conversations that grew while it was away, resends unacknowledged messages
-// with their original `client_id` (the server acknowledges a duplicate instead of posting it twice), and drops
-// `message`s it has already delivered. It reports to `onEvent` in the bridge's event shapes (docs/APP-BRIDGE.md).
+// (`join` with `after`, and `after_rev` for the messages that changed meanwhile), replays direct conversations that
+// grew or changed while it was away, resends unacknowledged messages (polls and replies included) with their
+// original `client_id` (the server acknowledges a duplicate instead of posting it twice), and drops `message`s it
+// has already delivered. It reports to `onEvent` in the bridge's event shapes (docs/APP-BRIDGE.md).
 // The WebSocket and the timers are injected, so the logic runs in Node without a browser.
 
 /** Reconnect waits (PROTOCOL.md §11): 1 s doubling up to 30 s, ±20 % random jitter. */
@@ -50,6 +51,14 @@ function closeReason(event) {
   return 'the connection to the server was lost';
 }
 
+/** The `send` frame of a pending message (PROTOCOL.md §6.8), with its poll or the `seq` it answers. */
+function sendFrame(clientId, { room, text, poll, replyTo }) {
+  const frame = { type: 'send', room, text, client_id: clientId };
+  if (poll) frame.poll = { options: [...poll.options], multiple: Boolean(poll.multiple) };
+  if (replyTo != null) frame.reply_to = replyTo;
+  return frame;
+}
+
 export class WebSession {
   /**
    * `url`: the `ws(s)://…/ws` to open. `credentials`: `{ password, accountPassword, token }` (any may be empty).
@@ -76,7 +85,12 @@ export class WebSession {
     this.newestAsked = new Set();
     /** Per room, the `seq`s already delivered, so a replayed or repeated `message` is shown once. */
     this.delivered = new Map();
-    /** Unacknowledged sends, `client_id` → `{ room, text }`, in the order they were sent. */
+    /**
+     * Per room and DM, the highest revision seen (`joined.last_rev`, `message_updated.rev`): a resume asks with
+     * `after_rev` for the earlier messages that changed since (votes, reactions, edits, deletions).
+     */
+    this.revs = new Map();
+    /** Unacknowledged sends, `client_id` → `{ room, text, poll, replyTo }`, in the order they were sent. */
     this.pending = new Map();
     this.ws = null;
     this.online = false;
@@ -172,12 +186,20 @@ export class WebSession {
     }
   }
 
-  /** Queues a message (sent at once when online, else after the reconnect) and returns its `client_id`. */
-  send(room, text) {
+  /**
+   * Queues a message (sent at once when online, else after the reconnect) and returns its `client_id`. `poll`
+   * (`{ options, multiple }`) makes it a poll whose question is `text`; `replyTo` is the `seq` it answers. A resend
+   * repeats all of it with the same `client_id`.
+   */
+  send(room, text, { poll = null, replyTo = null } = {}) {
     const clientId = newClientId();
-    this.pending.set(clientId, { room, text });
-    this.emit({ kind: 'queued', client_id: clientId, room, text });
-    if (this.online) this.write({ type: 'send', room, text, client_id: clientId });
+    const entry = { room, text, poll, replyTo: Number.isSafeInteger(replyTo) ? replyTo : null };
+    this.pending.set(clientId, entry);
+    const queued = { kind: 'queued', client_id: clientId, room, text };
+    if (poll) queued.poll = poll;
+    if (entry.replyTo != null) queued.reply_to = entry.replyTo;
+    this.emit(queued);
+    if (this.online) this.write(sendFrame(clientId, entry));
     return clientId;
   }
 
@@ -266,6 +288,9 @@ export class WebSession {
         return this.joined(ev);
       case 'message':
         return this.message(ev);
+      case 'message_updated':
+        if (Number.isSafeInteger(ev.rev) && ev.rev > (this.revs.get(ev.room) || 0)) this.revs.set(ev.room, ev.rev);
+        return this.emit({ kind: 'server', event: ev });
       case 'ack':
         this.pending.delete(ev.client_id);
         return this.emit({ kind: 'server', event: ev });
@@ -307,17 +332,25 @@ export class WebSession {
     if (!again) return;
     // A reconnect: rejoin every room from what it holds, replay direct conversations that grew, then resend what
     // was never acknowledged (requests take effect in order, so each send follows its room's join).
-    for (const [room, held] of this.rooms) this.write(held == null ? { type: 'join', room } : { type: 'join', room, after: held });
+    for (const [room, held] of this.rooms) this.write(held == null ? { type: 'join', room } : this.resume(room, held));
     for (const dm of welcome.dms || []) {
       const held = this.dms.get(dm.room);
-      if (held != null && dm.last_seq > held) this.write({ type: 'join', room: dm.room, after: held });
+      // A conversation that did not grow may still hold messages that changed meanwhile.
+      if (held != null && (dm.last_seq > held || this.revs.has(dm.room))) this.write(this.resume(dm.room, held));
     }
     this.resendPending();
   }
 
+  /** The `join` that resumes `room` from `held`: its missed messages, and the held ones changed since. */
+  resume(room, held) {
+    const frame = { type: 'join', room, after: held };
+    if (this.revs.has(room)) frame.after_rev = this.revs.get(room);
+    return frame;
+  }
+
   resendPending() {
-    for (const [clientId, { room, text }] of this.pending) {
-      if (!this.write({ type: 'send', room, text, client_id: clientId })) return;
+    for (const [clientId, entry] of this.pending) {
+      if (!this.write(sendFrame(clientId, entry))) return;
     }
   }
 
@@ -367,6 +400,9 @@ export class WebSession {
       this.rooms.set(room, next);
       if (last < (held || 0)) this.delivered.delete(room);
     }
+    // The room's newest revision: the changes up to it are in this reply (or in the history the UI reloads when
+    // `updates_dropped` says they did not fit). A smaller one than held means the server's data was reset.
+    if (Number.isSafeInteger(ev.last_rev)) this.revs.set(room, ev.last_rev);
     this.emit({ kind: 'server', event: ev });
   }
 

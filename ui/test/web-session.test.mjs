@@ -171,3 +171,62 @@ test('refusals of hello that retrying cannot fix end in offline; a refused send 
   g.last().deliver(welcome());
   assert.equal(g.last().sent.filter((f) => f.type === 'send').length, 0);
 });
+
+test('a poll and a reply are sent, queued and resent with their client_id and what they carry', () => {
+  const h = harness();
+  h.session.start();
+  h.last().open();
+  h.last().deliver(welcome());
+  h.session.join('maths');
+  h.last().deliver({ type: 'joined', room: 'maths', topic: '', members: ['ana'], last_seq: 41, last_rev: 0 });
+  const poll = h.session.send('maths', 'Which is prime?', { poll: { options: ['9', '11', '15'], multiple: false } });
+  const reply = h.session.send('maths', 'me too', { replyTo: 41 });
+  assert.deepEqual(h.events.slice(-2), [
+    { kind: 'queued', client_id: poll, room: 'maths', text: 'Which is prime?', poll: { options: ['9', '11', '15'], multiple: false } },
+    { kind: 'queued', client_id: reply, room: 'maths', text: 'me too', reply_to: 41 },
+  ]);
+  const frames = [
+    { type: 'send', room: 'maths', text: 'Which is prime?', client_id: poll, poll: { options: ['9', '11', '15'], multiple: false } },
+    { type: 'send', room: 'maths', text: 'me too', client_id: reply, reply_to: 41 },
+  ];
+  assert.deepEqual(h.last().sent.slice(-2), frames);
+
+  // Neither was acknowledged before the drop: both go out again, the same.
+  h.last().drop();
+  h.fireRetry();
+  h.last().open();
+  h.last().deliver(welcome());
+  assert.deepEqual(h.last().sent.slice(1), [{ type: 'join', room: 'maths', after: 41, after_rev: 0 }, ...frames]);
+});
+
+test('a resume asks for the changes since the highest revision seen', () => {
+  const h = harness();
+  h.session.start();
+  h.last().open();
+  h.last().deliver(welcome());
+  h.session.join('lobby');
+  h.session.join('@bob');
+  h.last().deliver({ type: 'joined', room: 'lobby', topic: '', members: ['ana'], last_seq: 10, last_rev: 12 });
+  h.last().deliver({ type: 'joined', room: '@bob', topic: '', members: ['ana'], last_seq: 2, last_rev: 1 });
+  h.last().deliver({ type: 'message_updated', room: 'lobby', id: 3, seq: 3, from: 'bob', text: 'x', ts: 1, client_id: 'c3', rev: 15 });
+  h.last().deliver({ type: 'message_updated', room: 'lobby', id: 4, seq: 4, from: 'bob', text: 'y', ts: 1, client_id: 'c4', rev: 14 });
+  assert.equal(h.events.filter((e) => e.event && e.event.type === 'message_updated').length, 2, 'updates reach the UI');
+
+  h.last().drop();
+  h.fireRetry();
+  h.last().open();
+  // The DM did not grow, but its messages may have changed: it is resumed too.
+  h.last().deliver(welcome({ dms: [{ room: '@bob', last_seq: 2 }] }));
+  assert.deepEqual(h.last().sent.slice(1), [
+    { type: 'join', room: 'lobby', after: 10, after_rev: 15 },
+    { type: 'join', room: '@bob', after: 2, after_rev: 1 },
+  ]);
+
+  // The server's data was reset: its smaller revision is the one to resume from next time.
+  h.last().deliver({ type: 'joined', room: 'lobby', topic: '', members: ['ana'], last_seq: 10, last_rev: 3 });
+  h.last().drop();
+  h.fireRetry();
+  h.last().open();
+  h.last().deliver(welcome());
+  assert.deepEqual(h.last().sent[1], { type: 'join', room: 'lobby', after: 10, after_rev: 3 });
+});

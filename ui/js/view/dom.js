@@ -59,6 +59,11 @@ const ICONS = {
   door: ['M14 4h4a2 2 0 0 1 2 2v12a2 2 0 0 1-2 2h-4', 'M9 8l-4 4 4 4', 'M5 12h10'],
   menu: ['M4 6h16', 'M4 12h16', 'M4 18h16'],
   down: ['M12 5v14', 'm19 12-7 7-7-7'],
+  smile: ['M21 12a9 9 0 1 1-9-9', 'M8 14s1.5 2 4 2 4-2 4-2', 'M9 9h.01', 'M15 9h.01', 'M19 2v6', 'M16 5h6'],
+  reply: ['m9 14-5-5 5-5', 'M4 9h10.5a5.5 5.5 0 0 1 0 11H11'],
+  pencil: ['M17 3a2.85 2.85 0 1 1 4 4L7.5 20.5 2 22l1.5-5.5Z', 'm15 5 4 4'],
+  trash: ['M3 6h18', 'M19 6v14a2 2 0 0 1-2 2H7a2 2 0 0 1-2-2V6', 'M8 6V4a2 2 0 0 1 2-2h4a2 2 0 0 1 2 2v2'],
+  chart: ['M3 3v18h18', 'M7 16v-4', 'M12 16V8', 'M17 16v-7'],
 };
 
 /** An inline icon, hidden from assistive technology (its button carries the label). */

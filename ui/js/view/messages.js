@@ -1,11 +1,12 @@
 // The message list (`#messages`): messages, pending sends, join/leave notices and day dividers, kept in sync with
 // the conversation's window by key, so that new messages append, pages prepend or append, rows dropped at the far
-// end of the window go away, and the reading position stays put (anchored on a row that stays).
+// end of the window go away, and the reading position stays put (anchored on a row that stays). One message's element
+// is message-row.js's; this view also remembers which message's editing box or reaction picker is open.
 
-import { mentions } from '../names.js';
 import { atNewest, newerCount, loading } from '../conversation.js';
 import { timeline } from '../selectors.js';
-import { el, hue, initial, reconcile, setText, show, attr } from './dom.js';
+import { el, reconcile, setText, show } from './dom.js';
+import { createMessageRow, updateMessageRow, fullDate } from './message-row.js';
 
 /** Consecutive messages from one sender within this many ms are grouped under one name. */
 const GROUP_MS = 5 * 60 * 1000;
@@ -16,20 +17,9 @@ const PAGE_AHEAD_PX = 600;
 
 const pad = (n) => String(n).padStart(2, '0');
 
-/** Local time as HH:MM. */
-export function clock(ts) {
-  const d = new Date(ts);
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
-
 // Made once: `toLocaleString` with options builds a formatter on every call, which is slow enough to matter for a
 // page of 50 new rows.
-const FULL_DATE = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
 const DAY = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
-
-function fullDate(ts) {
-  return FULL_DATE.format(ts);
-}
 
 function dayKey(ts) {
   const d = new Date(ts);
@@ -79,21 +69,10 @@ function rows(state, c) {
 function createRow(row) {
   if (row.kind === 'day') return el('li', { class: 'day-divider', role: 'separator' }, el('span'));
   if (row.kind === 'notice') return el('li', { class: 'notice' }, el('span', { class: 'notice-text' }));
-  return el(
-    'li',
-    { class: 'message' },
-    el('span', { class: 'avatar', 'aria-hidden': 'true' }),
-    el(
-      'div',
-      { class: 'body' },
-      el('div', { class: 'meta' }, el('span', { class: 'from' }), ' ', el('time', { class: 'time' })),
-      el('div', { class: 'text' }),
-      el('div', { class: 'status' }),
-    ),
-  );
+  return createMessageRow();
 }
 
-/** Brings one row's element up to date; cheap when nothing changed (signature check). */
+/** Brings one row's element up to date. */
 function updateRow(node, row, ctx) {
   if (row.kind === 'day') {
     setText(node.firstChild, dayLabel(row.ts, ctx.now));
@@ -105,49 +84,7 @@ function updateRow(node, row, ctx) {
     node.title = fullDate(row.notice.ts);
     return;
   }
-  const m = row.msg;
-  const pending = row.kind === 'pending';
-  const mention = !pending && !sameNick(m.from, ctx.me) && mentions(m.text, ctx.me);
-  const sig = [row.kind, m.seq, m.client_id, row.from, m.text, m.ts, row.continued, mention, row.error, pending && ctx.online].join('\u0000');
-  if (node._sig === sig) return;
-  node._sig = sig;
-
-  node.className = 'message';
-  node.classList.toggle('pending', pending);
-  node.classList.toggle('failed', Boolean(row.error));
-  node.classList.toggle('continued', row.continued);
-  node.classList.toggle('mention', mention);
-  node.classList.toggle('own', sameNick(row.from, ctx.me));
-  attr(node, 'data-seq', pending ? null : m.seq);
-  attr(node, 'data-client-id', m.client_id || null);
-
-  const [avatar, body] = node.children;
-  const [meta, text, status] = body.children;
-  const [from, time] = meta.querySelectorAll('.from, .time');
-  avatar.className = `avatar c${hue(row.from)}`;
-  setText(avatar, initial(row.from));
-  from.className = `from c${hue(row.from)}`;
-  setText(from, row.from);
-  setText(time, clock(m.ts));
-  time.dateTime = new Date(m.ts).toISOString();
-  time.title = fullDate(m.ts);
-  setText(text, m.text);
-
-  status.replaceChildren();
-  if (row.error) {
-    status.append(
-      el('span', { text: `Not sent: ${row.error}` }),
-      ' ',
-      el('button', { type: 'button', class: 'link dismiss-btn', dataset: { clientId: m.client_id }, text: 'Dismiss' }),
-    );
-  } else if (pending) {
-    status.append(el('span', { text: ctx.online ? 'Sending…' : 'Waiting for the connection — it will go out when we are back.' }));
-  }
-  show(status, Boolean(status.firstChild));
-}
-
-function sameNick(a, b) {
-  return String(a).toLowerCase() === String(b).toLowerCase();
+  updateMessageRow(node, row, ctx);
 }
 
 /**
@@ -159,6 +96,12 @@ export function createMessageView(els, { onScroll }) {
   let shownKey = null;
   let shownRev = -1;
   let shownOnline = null;
+  let shownModerating = null;
+  /** The message (seq) whose editing box, or whose reaction picker, is open; both close with the conversation. */
+  let editing = null;
+  let picker = null;
+  /** Something only the view knows changed (editing, picker): redraw even if the conversation did not. */
+  let dirty = false;
   /** Whether the window drawn last reaches the newest message (then the bottom of the list is "the newest"). */
   let shownNewest = true;
   /** Scroll to the bottom once the newest messages are drawn (after "Jump to latest" or a send). */
@@ -224,8 +167,14 @@ export function createMessageView(els, { onScroll }) {
       return;
     }
     const switched = c.key !== shownKey;
-    if (switched) wantBottom = false;
-    if (!switched && !force && c.rev === shownRev && online === shownOnline) return;
+    if (switched) {
+      wantBottom = false;
+      editing = null;
+      picker = null;
+    }
+    const same = c.rev === shownRev && online === shownOnline && state.moderating === shownModerating;
+    if (!switched && !force && !dirty && same) return;
+    dirty = false;
     const newest = atNewest(c);
     // The bottom of the list is "the newest messages" only when the window reaches them, before and after.
     const stick = switched || stickToBottom || wantBottom || ((pinned || atBottom()) && shownNewest && newest);
@@ -233,7 +182,7 @@ export function createMessageView(els, { onScroll }) {
     const lastBefore = els.list.lastElementChild && els.list.lastElementChild.dataset.key;
 
     if (switched) els.list.replaceChildren();
-    const ctx = { me: state.me, online, now: Date.now() };
+    const ctx = { me: state.me, online, now: Date.now(), moderating: state.moderating, editing, picker };
     // A pending message that got its ack keeps its element: rename it to the message's key.
     const byKey = new Map([...els.list.children].map((n) => [n.dataset.key, n]));
     for (const m of c.msgs.slice(-50)) {
@@ -274,7 +223,28 @@ export function createMessageView(els, { onScroll }) {
     shownKey = c.key;
     shownRev = c.rev;
     shownOnline = online;
+    shownModerating = state.moderating;
   }
 
-  return { render, scrollToBottom, followLatest, atBottom };
+  /** Opens the editing box of message `seq` (null closes it); the caller redraws. */
+  function setEditing(seq) {
+    editing = seq;
+    dirty = true;
+  }
+
+  /** Opens the reaction picker of message `seq` (null closes it); the caller redraws. */
+  function setPicker(seq) {
+    picker = seq;
+    dirty = true;
+  }
+
+  return {
+    render, scrollToBottom, followLatest, atBottom, setEditing, setPicker,
+    get editing() {
+      return editing;
+    },
+    get picker() {
+      return picker;
+    },
+  };
 }
