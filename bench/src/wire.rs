@@ -45,6 +45,7 @@ pub fn send(room: &str, stamp: Stamp, counter: u64, nick: &str) -> String {
         client_id: format!("{nick}-{counter}"),
         poll: None,
         reply_to: None,
+        announce: false,
     })
 }
 

@@ -55,8 +55,8 @@ impl Client {
 
         let (state_tx, state) = watch::channel(ConnectionState::Connecting);
         let _ = events.send(ClientEvent::State(ConnectionState::Connecting));
-        for PendingMessage { client_id, room, text, poll, reply_to } in leftovers {
-            let _ = events.send(ClientEvent::Queued { client_id, room, text, poll, reply_to });
+        for PendingMessage { client_id, room, text, poll, reply_to, announce } in leftovers {
+            let _ = events.send(ClientEvent::Queued { client_id, room, text, poll, reply_to, announce });
         }
         let (commands, commands_rx) = mpsc::unbounded_channel();
         let span = tracing::info_span!("parlor_client", server = %target, nick = %config.nick);
@@ -107,8 +107,8 @@ impl Client {
             })?;
         }
         let client_id = uuid::Uuid::new_v4().to_string();
-        let Draft { text, poll, reply_to } = draft;
-        let message = PendingMessage { client_id, room, text, poll, reply_to };
+        let Draft { text, poll, reply_to, announce } = draft;
+        let message = PendingMessage { client_id, room, text, poll, reply_to, announce };
         if serde_json::to_string(&send_frame(&message)).map_or(0, |json| json.len()) > limits.max_frame_bytes {
             let message =
                 format!("the message is too large for this server (at most {} bytes)", limits.max_frame_bytes);
@@ -128,6 +128,7 @@ impl Client {
                 text: message.text.clone(),
                 poll: message.poll.clone(),
                 reply_to: message.reply_to,
+                announce: message.announce,
             };
             let _ = self.events.send(queued);
         }
@@ -160,6 +161,32 @@ impl Client {
     pub fn edit(&self, room: &str, seq: u64, text: &str) -> Result<(), ClientError> {
         check_text(text, &self.limits())?;
         self.request(ClientMessage::Edit { room: conversation(room)?.display(), seq, text: text.to_owned() })
+    }
+
+    /// Says "I've read it" to the announcement `seq`.
+    pub fn acknowledge(&self, room: &str, seq: u64) -> Result<(), ClientError> {
+        self.request(ClientMessage::Acknowledge { room: conversation(room)?.display(), seq })
+    }
+
+    /// Moderators: mutes (`true`) or unmutes `nick` in `room`; the answer is `room_state`.
+    pub fn mute(&self, room: &str, nick: &str, muted: bool) -> Result<(), ClientError> {
+        let (room, nick) = (room_only(room)?, nick.to_owned());
+        self.request(if muted { ClientMessage::Mute { room, nick } } else { ClientMessage::Unmute { room, nick } })
+    }
+
+    /// Moderators: removes (`true`) `nick` from `room`, or readmits them; the answer is `room_state`.
+    pub fn remove(&self, room: &str, nick: &str, removed: bool) -> Result<(), ClientError> {
+        let (room, nick) = (room_only(room)?, nick.to_owned());
+        self.request(if removed { ClientMessage::Remove { room, nick } } else { ClientMessage::Readmit { room, nick } })
+    }
+
+    /// Moderators: pins message `seq` in `room` (or, with `None`, unpins); the room gets `pinned`.
+    pub fn pin(&self, room: &str, seq: Option<u64>) -> Result<(), ClientError> {
+        let room = room_only(room)?;
+        self.request(match seq {
+            Some(seq) => ClientMessage::Pin { room, seq },
+            None => ClientMessage::Unpin { room },
+        })
     }
 
     /// Deletes message `seq`: the user's own, or anyone's for a moderator.
@@ -322,6 +349,8 @@ pub struct Draft {
     pub poll: Option<PollSpec>,
     /// The `seq` of the message in the same conversation that this one answers.
     pub reply_to: Option<u64>,
+    /// Moderators: an announcement each participant acknowledges.
+    pub announce: bool,
 }
 
 /// The rules every message text follows, checked before it is queued so the user hears at once.

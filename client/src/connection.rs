@@ -222,7 +222,7 @@ impl Task {
                     match read(item, &self.target) {
                         Read::Event(event) => {
                             self.on_account_event(&event);
-                            session.on_event(&mut self.core, event, Instant::now());
+                            session.on_event(&mut self.core, *event, Instant::now());
                         }
                         Read::Nothing => {}
                         Read::Ended(ended) => {
@@ -296,17 +296,20 @@ where
     }
     loop {
         match read(ws.next().await, target) {
-            Read::Event(ServerEvent::Welcome(welcome)) => return Ok(welcome),
-            Read::Event(ServerEvent::Error(error)) => return Err(refused(error, first)),
-            Read::Event(_) | Read::Nothing => {}
+            Read::Event(event) => match *event {
+                ServerEvent::Welcome(welcome) => return Ok(welcome),
+                ServerEvent::Error(error) => return Err(refused(error, first)),
+                _ => {}
+            },
+            Read::Nothing => {}
             Read::Ended(ended) => return Err(ended),
         }
     }
 }
 
-/// One item read from the socket, interpreted.
+/// One item read from the socket, interpreted. The event is boxed: a message with a poll is large.
 enum Read {
-    Event(ServerEvent),
+    Event(Box<ServerEvent>),
     Nothing,
     Ended(Ended),
 }
@@ -316,7 +319,7 @@ fn read(item: Option<Result<Message, WsError>>, target: &str) -> Read {
         None => Read::Ended(Ended::Lost(format!("the connection to {target} was lost"))),
         Some(Err(err)) => Read::Ended(Ended::Lost(format!("the connection to {target} was lost: {}", describe(&err)))),
         Some(Ok(Message::Text(text))) => match serde_json::from_str(text.as_str()) {
-            Ok(event) => Read::Event(event),
+            Ok(event) => Read::Event(Box::new(event)),
             Err(err) => {
                 // Newer servers may send event types this client does not know; the protocol says to ignore them.
                 tracing::debug!(%err, "ignoring an event this client cannot read");

@@ -30,6 +30,9 @@ pub enum ClientEvent {
         /// The `seq` of the message it answers.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reply_to: Option<u64>,
+        /// An announcement to acknowledge.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        announce: bool,
     },
 }
 
@@ -118,6 +121,7 @@ mod tests {
             text: "hi".into(),
             poll: None,
             reply_to: None,
+            announce: false,
         };
         assert_eq!(json_of(&queued), json!({"kind": "queued", "client_id": "c-1", "room": "@bob", "text": "hi"}));
     }
@@ -133,6 +137,7 @@ mod tests {
                 text: "t".into(),
                 poll: Some(PollSpec { options: vec!["a".into(), "b".into()], multiple: false }),
                 reply_to: Some(2),
+                announce: true,
             },
         ];
         for event in events {

@@ -32,7 +32,8 @@ const SCHEMA: &str = "
     );
 ";
 
-/// Version 2: a poll or the answered message's `seq`, as JSON ([`Extra`]); NULL for a plain message.
+/// Version 2: a poll, the answered message's `seq` or the announcement mark, as JSON ([`Extra`]); NULL for a
+/// plain message.
 const SCHEMA_V2: &str = "ALTER TABLE outbox ADD COLUMN extra TEXT;";
 
 /// What a pending message carries besides its text, as stored in the `extra` column.
@@ -42,6 +43,8 @@ struct Extra {
     poll: Option<PollSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     reply_to: Option<u64>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    announce: bool,
 }
 
 /// A message waiting for its `ack`.
@@ -59,6 +62,9 @@ pub struct PendingMessage {
     /// The `seq` of the message this one answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<u64>,
+    /// An announcement (moderators) that participants acknowledge.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub announce: bool,
 }
 
 /// One profile's view of the outbox file.
@@ -151,14 +157,15 @@ fn row_to_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<PendingMessage> {
         text: row.get(2)?,
         poll: extra.poll,
         reply_to: extra.reply_to,
+        announce: extra.announce,
     })
 }
 
 fn extra_column(message: &PendingMessage) -> Option<String> {
-    if message.poll.is_none() && message.reply_to.is_none() {
+    if message.poll.is_none() && message.reply_to.is_none() && !message.announce {
         return None;
     }
-    let extra = Extra { poll: message.poll.clone(), reply_to: message.reply_to };
+    let extra = Extra { poll: message.poll.clone(), reply_to: message.reply_to, announce: message.announce };
     serde_json::to_string(&extra).ok()
 }
 
@@ -187,6 +194,7 @@ mod tests {
             text: format!("text {n}"),
             poll: None,
             reply_to: None,
+            announce: false,
         }
     }
 
@@ -197,7 +205,7 @@ mod tests {
             poll: Some(PollSpec { options: vec!["yes".into(), "no".into()], multiple: true }),
             ..message(1)
         };
-        let reply = PendingMessage { reply_to: Some(7), ..message(2) };
+        let reply = PendingMessage { reply_to: Some(7), announce: true, ..message(2) };
         {
             let outbox = Outbox::open(dir.path(), SERVER, "ana").expect("open");
             outbox.push(&poll).expect("push");

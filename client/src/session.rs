@@ -313,6 +313,7 @@ pub(crate) fn send_frame(message: &PendingMessage) -> ClientMessage {
         client_id: message.client_id.clone(),
         poll: message.poll.clone(),
         reply_to: message.reply_to,
+        announce: message.announce,
     }
 }
 

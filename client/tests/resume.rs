@@ -79,6 +79,7 @@ async fn direct_messages_sent_while_away_arrive_at_the_next_start() {
             client_id,
             poll: None,
             reply_to: None,
+            announce: false,
         })
         .await;
         bob.recv_until(|e| matches!(e, ServerEvent::Ack(_)).then_some(())).await;
@@ -95,6 +96,7 @@ async fn direct_messages_sent_while_away_arrive_at_the_next_start() {
         client_id: "dm-3".into(),
         poll: None,
         reply_to: None,
+        announce: false,
     })
     .await;
     let messages = ana.wait_messages("@bob", 3, Duration::from_secs(5)).await;

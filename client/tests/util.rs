@@ -351,6 +351,7 @@ impl RawClient {
             client_id: client_id.clone(),
             poll: None,
             reply_to: None,
+            announce: false,
         };
         self.send(&send).await;
         self.recv_until(|e| match e {

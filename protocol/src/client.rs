@@ -83,6 +83,9 @@ pub enum ClientMessage {
         /// The sequence number of the message this one answers; the stored message quotes it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reply_to: Option<u64>,
+        /// Moderators: an announcement that each participant acknowledges ("I've read it").
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        announce: bool,
     },
     /// Say that the user started (`true`) or stopped (`false`) typing in a room.
     Typing {
@@ -157,6 +160,53 @@ pub enum ClientMessage {
     ClearHands {
         /// The room.
         room: String,
+    },
+    /// Moderators: stop someone posting in a room (they still read, vote and react) until `unmute`.
+    Mute {
+        /// The room.
+        room: String,
+        /// Who, any case.
+        nick: String,
+    },
+    /// Moderators: let a muted participant post again.
+    Unmute {
+        /// The room.
+        room: String,
+        /// Who.
+        nick: String,
+    },
+    /// Moderators: take someone out of a room; they cannot rejoin it until `readmit`.
+    Remove {
+        /// The room.
+        room: String,
+        /// Who.
+        nick: String,
+    },
+    /// Moderators: let a removed participant join the room again.
+    Readmit {
+        /// The room.
+        room: String,
+        /// Who.
+        nick: String,
+    },
+    /// Moderators: pin a message at the top of the room for everyone (replacing any pinned one).
+    Pin {
+        /// The room.
+        room: String,
+        /// The message.
+        seq: u64,
+    },
+    /// Moderators: take the pinned message down.
+    Unpin {
+        /// The room.
+        room: String,
+    },
+    /// Say "I've read it" to an announcement; its sender sees who has.
+    Acknowledge {
+        /// The room.
+        room: String,
+        /// The announcement.
+        seq: u64,
     },
     /// Vote in a poll, replacing one's earlier vote; no choices withdraws it.
     Vote {
@@ -240,6 +290,13 @@ impl ClientMessage {
             Self::RaiseHand { .. } => "raise_hand",
             Self::CallOn { .. } => "call_on",
             Self::ClearHands { .. } => "clear_hands",
+            Self::Mute { .. } => "mute",
+            Self::Unmute { .. } => "unmute",
+            Self::Remove { .. } => "remove",
+            Self::Readmit { .. } => "readmit",
+            Self::Pin { .. } => "pin",
+            Self::Unpin { .. } => "unpin",
+            Self::Acknowledge { .. } => "acknowledge",
             Self::Vote { .. } => "vote",
             Self::ClosePoll { .. } => "close_poll",
             Self::React { .. } => "react",
@@ -278,6 +335,13 @@ pub const CLIENT_TYPES: &[&str] = &[
     "edit",
     "delete",
     "publish",
+    "mute",
+    "unmute",
+    "remove",
+    "readmit",
+    "pin",
+    "unpin",
+    "acknowledge",
     "ping",
 ];
 
@@ -386,6 +450,7 @@ mod tests {
                 client_id: "c1".into(),
                 poll: None,
                 reply_to: Some(3),
+                announce: false,
             },
             ClientMessage::Send {
                 room: "maths".into(),
@@ -393,6 +458,7 @@ mod tests {
                 client_id: "c2".into(),
                 poll: Some(PollSpec { options: vec!["circle".into(), "square".into()], multiple: true }),
                 reply_to: None,
+                announce: false,
             },
             ClientMessage::Vote { room: "maths".into(), seq: 4, choices: vec![0, 1] },
             ClientMessage::ClosePoll { room: "maths".into(), seq: 4 },
@@ -414,6 +480,21 @@ mod tests {
             ClientMessage::RaiseHand { room: "maths".into(), raised: true },
             ClientMessage::CallOn { room: "maths".into(), nick: "ana".into() },
             ClientMessage::ClearHands { room: "maths".into() },
+            ClientMessage::Mute { room: "maths".into(), nick: "bo".into() },
+            ClientMessage::Unmute { room: "maths".into(), nick: "bo".into() },
+            ClientMessage::Remove { room: "maths".into(), nick: "bo".into() },
+            ClientMessage::Readmit { room: "maths".into(), nick: "bo".into() },
+            ClientMessage::Pin { room: "maths".into(), seq: 3 },
+            ClientMessage::Unpin { room: "maths".into() },
+            ClientMessage::Acknowledge { room: "maths".into(), seq: 3 },
+            ClientMessage::Send {
+                room: "maths".into(),
+                text: "Test on Friday".into(),
+                client_id: "c9".into(),
+                poll: None,
+                reply_to: None,
+                announce: true,
+            },
             ClientMessage::Ping { nonce: None },
         ];
         let kinds: std::collections::BTreeSet<&str> = all.iter().map(ClientMessage::kind).collect();

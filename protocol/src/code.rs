@@ -91,6 +91,12 @@ pub enum ErrorCode {
     InvalidReaction,
     /// A `publish` without series, with more than 8, or with a badly named one.
     InvalidData,
+    /// A moderator muted this participant in the room: they may read, vote and react, not post.
+    Muted,
+    /// A moderator removed this participant from the room; they may join again once readmitted.
+    RemovedFromRoom,
+    /// `acknowledge` named a message that is not an announcement.
+    NotAnAnnouncement,
     /// Only the sender may edit a message; only the sender or a moderator may delete it or close its poll.
     NotYours,
     /// The server already holds as many rooms as it allows.
@@ -143,6 +149,9 @@ impl ErrorCode {
             Self::InvalidReaction => "invalid_reaction",
             Self::NotYours => "not_yours",
             Self::InvalidData => "invalid_data",
+            Self::Muted => "muted",
+            Self::RemovedFromRoom => "removed_from_room",
+            Self::NotAnAnnouncement => "not_an_announcement",
             Self::InvalidTopic => "invalid_topic",
             Self::InvalidClientId => "invalid_client_id",
             Self::InvalidRange => "invalid_range",

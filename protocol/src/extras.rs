@@ -54,6 +54,23 @@ pub struct PollOption {
     pub voters: Vec<String>,
 }
 
+/// A moderator's announcement: each participant says "I've read it"; the room sees who has.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Announcement {
+    /// Who acknowledged it, first first.
+    pub acks: Vec<String>,
+}
+
+impl Announcement {
+    /// Records `who`'s acknowledgement (once; matched by folded nickname).
+    pub fn acknowledge(&mut self, who: &str) {
+        let key = fold(who);
+        if !self.acks.iter().any(|a| fold(a) == key) {
+            self.acks.push(who.to_owned());
+        }
+    }
+}
+
 /// One emoji on a message and who put it there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reaction {
@@ -234,6 +251,15 @@ mod tests {
             assert!(toggle_reaction(&mut reactions, &n.to_string(), "ana", true));
         }
         assert!(!toggle_reaction(&mut reactions, "🎉", "ana", true));
+    }
+
+    #[test]
+    fn an_acknowledgement_counts_once_per_person() {
+        let mut announcement = Announcement::default();
+        announcement.acknowledge("Ana");
+        announcement.acknowledge("ana");
+        announcement.acknowledge("bo");
+        assert_eq!(announcement.acks, ["Ana", "bo"]);
     }
 
     #[test]

@@ -28,7 +28,7 @@ pub mod server;
 pub use client::{decode, decode_with_depth, Auth, ClientMessage, DecodeError, MIN_ACCOUNT_PASSWORD_CHARS};
 pub use code::{CloseCode, ErrorCode};
 pub use depth::DEFAULT_MAX_JSON_DEPTH;
-pub use extras::{ExtrasError, Poll, PollOption, PollSpec, Quote, Reaction};
+pub use extras::{Announcement, ExtrasError, Poll, PollOption, PollSpec, Quote, Reaction};
 pub use names::{Conversation, NameError};
 pub use secret::Secret;
 pub use series::{DataPoints, Points};

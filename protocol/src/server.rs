@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::code::ErrorCode;
-use crate::extras::{Poll, Quote, Reaction};
+use crate::extras::{Announcement, Poll, Quote, Reaction};
 use crate::secret::Secret;
 use crate::series::DataPoints;
 
@@ -113,6 +113,17 @@ pub enum ServerEvent {
         /// The moderator.
         by: String,
     },
+    /// The room's pinned message changed (sent to its members), or is set (sent after `joined`).
+    Pinned {
+        /// The room.
+        room: String,
+        /// The pinned message as it is now; absent when nothing is pinned any more.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<Box<ChatMessage>>,
+        /// The moderator who pinned or unpinned it; absent after `joined` or when its message was deleted.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
+    },
     /// Live data points published to a room (also the room's recent ones, right after `joined`).
     Data(DataPoints),
     /// The reply to `ping`.
@@ -138,6 +149,12 @@ pub struct RoomState {
     /// The moderator who made the last change; absent when a timed lock ended by itself or on `join`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<String>,
+    /// Who may not post in the room (they still read, vote and react), sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub muted: Vec<String>,
+    /// Who may not join the room, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<String>,
 }
 
 /// The session's starting state, so a client can draw its window from one message.
@@ -241,6 +258,9 @@ pub struct ChatMessage {
     /// A poll with its results so far; `text` is the question.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poll: Option<Poll>,
+    /// An announcement from a moderator, with who has acknowledged it so far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub announcement: Option<Announcement>,
     /// Emoji reactions, first first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reactions: Vec<Reaction>,
@@ -337,6 +357,8 @@ pub enum LeaveReason {
     Left,
     /// Their connection ended.
     Disconnected,
+    /// A moderator removed them from the room.
+    Removed,
     /// A reason added by a newer server.
     #[serde(other)]
     Unknown,

@@ -502,6 +502,9 @@ fn fields_of_type(kind: &str) -> &'static [&'static str] {
         "\"react\"" => &["room", "seq", "emoji", "on"],
         "\"edit\"" => &["room", "seq", "text"],
         "\"publish\"" => &["room", "points"],
+        "\"mute\"" | "\"unmute\"" | "\"remove\"" | "\"readmit\"" => &["room", "nick"],
+        "\"pin\"" | "\"acknowledge\"" => &["room", "seq"],
+        "\"unpin\"" => &["room"],
         _ => &[],
     }
 }
@@ -757,12 +760,10 @@ fn client_message() -> impl Strategy<Value = ClientMessage> {
             any::<Option<u64>>(),
             proptest::option::of((vec(text(), 0..12), any::<bool>()))
         )
-            .prop_map(|(room, text, client_id, reply_to, poll)| ClientMessage::Send {
-                room,
-                text,
-                client_id,
-                poll: poll.map(|(options, multiple)| PollSpec { options, multiple }),
-                reply_to,
+            .prop_map(|(room, text, client_id, reply_to, poll)| {
+                let announce = text.len() % 2 == 0;
+                let poll = poll.map(|(options, multiple)| PollSpec { options, multiple });
+                ClientMessage::Send { room, text, client_id, poll, reply_to, announce }
             }),
         (text(), any::<u64>(), vec(any::<u32>(), 0..4)).prop_map(|(room, seq, choices)| ClientMessage::Vote {
             room,
@@ -778,6 +779,13 @@ fn client_message() -> impl Strategy<Value = ClientMessage> {
         }),
         (text(), any::<u64>(), nasty_text(200)).prop_map(|(room, seq, text)| ClientMessage::Edit { room, seq, text }),
         (text(), any::<u64>()).prop_map(|(room, seq)| ClientMessage::Delete { room, seq }),
+        (text(), text()).prop_map(|(room, nick)| ClientMessage::Mute { room, nick }),
+        (text(), text()).prop_map(|(room, nick)| ClientMessage::Unmute { room, nick }),
+        (text(), text()).prop_map(|(room, nick)| ClientMessage::Remove { room, nick }),
+        (text(), text()).prop_map(|(room, nick)| ClientMessage::Readmit { room, nick }),
+        (text(), any::<u64>()).prop_map(|(room, seq)| ClientMessage::Pin { room, seq }),
+        text().prop_map(|room| ClientMessage::Unpin { room }),
+        (text(), any::<u64>()).prop_map(|(room, seq)| ClientMessage::Acknowledge { room, seq }),
         (text(), prop::collection::btree_map(text(), any::<i64>(), 0..4)).prop_map(|(room, points)| {
             ClientMessage::Publish { room, points: points.into_iter().map(|(k, v)| (k, v.into())).collect() }
         }),
@@ -840,12 +848,18 @@ fn fields_of(message: &ClientMessage) -> &'static [&'static str] {
         ClientMessage::Leave { .. } | ClientMessage::Who { .. } => &["room"],
         ClientMessage::CreateRoom { .. } | ClientMessage::SetTopic { .. } => &["room", "topic"],
         ClientMessage::ListRooms => &[],
-        ClientMessage::Send { .. } => &["room", "text", "client_id", "poll", "reply_to"],
+        ClientMessage::Send { .. } => &["room", "text", "client_id", "poll", "reply_to", "announce"],
         ClientMessage::Vote { .. } => &["room", "seq", "choices"],
         ClientMessage::ClosePoll { .. } | ClientMessage::Delete { .. } => &["room", "seq"],
         ClientMessage::React { .. } => &["room", "seq", "emoji", "on"],
         ClientMessage::Edit { .. } => &["room", "seq", "text"],
         ClientMessage::Publish { .. } => &["room", "points"],
+        ClientMessage::Mute { .. }
+        | ClientMessage::Unmute { .. }
+        | ClientMessage::Remove { .. }
+        | ClientMessage::Readmit { .. } => &["room", "nick"],
+        ClientMessage::Pin { .. } | ClientMessage::Acknowledge { .. } => &["room", "seq"],
+        ClientMessage::Unpin { .. } => &["room"],
         ClientMessage::Typing { .. } => &["room", "typing"],
         ClientMessage::History { .. } => &["room", "before", "after", "limit"],
         ClientMessage::Register { .. } => &["password"],

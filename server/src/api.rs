@@ -57,7 +57,7 @@ fn refusal(code: ErrorCode, message: impl Into<String>) -> Response<Body> {
     let status = match code {
         ErrorCode::WrongCredentials | ErrorCode::SignInRequired => StatusCode::UNAUTHORIZED,
         ErrorCode::NoSuchRoom => StatusCode::NOT_FOUND,
-        ErrorCode::RoomLocked => StatusCode::FORBIDDEN,
+        ErrorCode::RoomLocked | ErrorCode::Muted => StatusCode::FORBIDDEN,
         ErrorCode::SlowMode | ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::FrameTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::StorageFailed | ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -106,17 +106,19 @@ pub(crate) async fn post(req: Request<Incoming>, room: String, shared: &Shared) 
     };
     match post {
         Post { text: Some(text), points: None, client_id } => post_text(shared, room, key, nick, text, client_id).await,
-        Post { text: None, points: Some(points), client_id: None } => publish(shared, &room, nick, points),
+        Post { text: None, points: Some(points), client_id: None } => publish(shared, &room, &key, nick, points),
         _ => refusal(ErrorCode::BadMessage, "send either \"text\" or \"points\", not both"),
     }
 }
 
-fn publish(shared: &Shared, room: &str, nick: String, points: Points) -> Response<Body> {
+fn publish(shared: &Shared, room: &str, key: &str, nick: String, points: Points) -> Response<Body> {
     if !validate_points(&points) {
         return refusal(ErrorCode::InvalidData, "publish 1 to 8 series, each named by one short line, with a number");
     }
-    if shared.hub.rules_if_set(room).is_some_and(|rules| rules.locked) {
-        return refusal(ErrorCode::RoomLocked, format!("{room:?} is locked: only moderators may post"));
+    match shared.hub.silenced(room, key, false) {
+        Some(Refusal::Muted) => return refusal(ErrorCode::Muted, format!("a moderator muted this bot in {room:?}")),
+        Some(_) => return refusal(ErrorCode::RoomLocked, format!("{room:?} is locked: only moderators may post")),
+        None => {}
     }
     let event = ServerEvent::Data(DataPoints { room: room.to_owned(), from: nick, ts: now_ms(), points });
     match shared.hub.publish(room, None, &event) {
@@ -156,6 +158,7 @@ async fn post_text(
             Refusal::SlowMode(wait) => {
                 refusal(ErrorCode::SlowMode, format!("slow mode: wait {} s", wait.as_secs() + 1))
             }
+            Refusal::Muted => refusal(ErrorCode::Muted, format!("a moderator muted this bot in {room:?}")),
         };
     }
     let append = Append {
@@ -169,6 +172,7 @@ async fn post_text(
         member_on_arrival: true,
         poll: None,
         reply_to: None,
+        announce: false,
     };
     if shared.store.submit(Op::Append(append)).await.is_err() {
         return refusal(ErrorCode::Unavailable, "the server is shutting down; try again soon");

@@ -55,12 +55,24 @@ struct Room {
 }
 
 /// How a moderator changes a room's rules.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) enum RuleChange {
     /// Lock, for this long or until unlocked.
     Lock(Option<std::time::Duration>),
     Unlock,
     SlowMode(std::time::Duration),
+    /// Mute (`true`) or unmute a participant: folded nickname, nickname as shown.
+    Mute {
+        key: String,
+        nick: String,
+        on: bool,
+    },
+    /// Remove (`true`, taking them out of the room now) or readmit a participant.
+    Remove {
+        key: String,
+        nick: String,
+        on: bool,
+    },
 }
 
 /// The nickname is held by another connection.
@@ -270,19 +282,42 @@ impl Hub {
     pub(crate) fn change_rules(&self, room: &str, change: RuleChange, by: &str, from: PeerId) -> Option<RoomState> {
         let mut state = self.lock();
         let entry = state.rooms.get_mut(room)?;
-        match change {
+        match &change {
             RuleChange::Lock(None) => entry.rules.lock(None),
-            RuleChange::Lock(Some(duration)) => {
+            &RuleChange::Lock(Some(duration)) => {
                 let until_ms =
                     crate::store::now_ms().saturating_add(i64::try_from(duration.as_millis()).unwrap_or(i64::MAX));
                 entry.rules.lock(Some((Instant::now() + duration, until_ms)));
             }
             RuleChange::Unlock => entry.rules.unlock(),
-            RuleChange::SlowMode(every) => entry.rules.set_slow_mode(every),
+            RuleChange::SlowMode(every) => entry.rules.set_slow_mode(*every),
+            RuleChange::Mute { key, nick, on } => entry.rules.set_muted(key, nick, *on),
+            RuleChange::Remove { key, nick, on } => entry.rules.set_removed(key, nick, *on),
         }
         let room_state = room_state(room, &entry.rules, Some(by));
+        if let RuleChange::Remove { key, on: true, .. } = &change {
+            if let Some(id) = state.nicks.get(key).copied() {
+                if state.leave(room, id, LeaveReason::Removed) {
+                    if let Some(peer) = state.peers.get(&id) {
+                        // The removed connection learns why it is out, then that it is.
+                        peer.handle.send_event(&ServerEvent::RoomState(room_state.clone()));
+                        peer.handle.send_event(&ServerEvent::Left { room: room.to_owned() });
+                    }
+                }
+            }
+        }
         state.broadcast(room, &encode(&ServerEvent::RoomState(room_state.clone())), Some(from));
         Some(room_state)
+    }
+
+    /// Whether the user `key` was removed from `room` (and so may not join it).
+    pub(crate) fn is_removed(&self, room: &str, key: &str) -> bool {
+        self.lock().rooms.get(room).is_some_and(|entry| entry.rules.is_removed(key))
+    }
+
+    /// Why `key` may not publish live data in `room` now (a lock or a mute), if they may not.
+    pub(crate) fn silenced(&self, room: &str, key: &str, moderator: bool) -> Option<Refusal> {
+        self.lock().rooms.get(room).and_then(|entry| entry.rules.silenced(key, moderator))
     }
 
     /// A room's rules as a client sees them, unless they are a fresh room's.
@@ -422,6 +457,8 @@ fn room_state(room: &str, rules: &RoomRules, by: Option<&str>) -> RoomState {
         locked_until_ms: rules.locked_until_ms(),
         slow_mode_s: u32::try_from(rules.slow_mode().as_secs()).unwrap_or(u32::MAX),
         by: by.map(str::to_owned),
+        muted: rules.muted(),
+        removed: rules.removed(),
     }
 }
 

@@ -1,8 +1,9 @@
-//! A room's posting rules, set by moderators: a lock (only moderators post, until unlocked or for a while) and slow
-//! mode (one message per participant every N seconds). Pure state and decisions; the hub holds one per room and
-//! tells the members when it changes.
+//! A room's posting rules, set by moderators: a lock (only moderators post, until unlocked or for a while), slow
+//! mode (one message per participant every N seconds), muted participants (who read but do not post) and removed
+//! ones (who may not join). Pure state and decisions; the hub holds one per room and tells the members when it
+//! changes.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -14,6 +15,8 @@ pub(crate) enum Refusal {
     Locked,
     /// Slow mode: this participant may post again after this long.
     SlowMode(Duration),
+    /// A moderator muted this participant.
+    Muted,
 }
 
 /// One room's rules.
@@ -24,6 +27,10 @@ pub(crate) struct RoomRules {
     slow_mode: Duration,
     /// Folded nickname → when it last posted, kept only while slow mode is on.
     last_post: HashMap<String, Instant>,
+    /// Folded nickname → nickname as shown, of those who may not post.
+    muted: BTreeMap<String, String>,
+    /// Folded nickname → nickname as shown, of those who may not join.
+    removed: BTreeMap<String, String>,
 }
 
 impl RoomRules {
@@ -59,7 +66,52 @@ impl RoomRules {
 
     /// Whether these are the rules of a fresh room, which a joining client need not be told about.
     pub(crate) fn is_default(&self) -> bool {
-        self.lock.is_none() && self.slow_mode.is_zero()
+        self.lock.is_none() && self.slow_mode.is_zero() && self.muted.is_empty() && self.removed.is_empty()
+    }
+
+    /// Mutes (`true`) or unmutes the participant `key` (shown as `nick`).
+    pub(crate) fn set_muted(&mut self, key: &str, nick: &str, muted: bool) {
+        if muted {
+            self.muted.insert(key.to_owned(), nick.to_owned());
+        } else {
+            self.muted.remove(key);
+        }
+    }
+
+    /// Removes (`true`) or readmits the participant `key` (shown as `nick`).
+    pub(crate) fn set_removed(&mut self, key: &str, nick: &str, removed: bool) {
+        if removed {
+            self.removed.insert(key.to_owned(), nick.to_owned());
+        } else {
+            self.removed.remove(key);
+        }
+    }
+
+    /// Whether `key` may not join.
+    pub(crate) fn is_removed(&self, key: &str) -> bool {
+        self.removed.contains_key(key)
+    }
+
+    /// The muted, as shown, sorted by folded nickname.
+    pub(crate) fn muted(&self) -> Vec<String> {
+        self.muted.values().cloned().collect()
+    }
+
+    /// The removed, as shown, sorted by folded nickname.
+    pub(crate) fn removed(&self) -> Vec<String> {
+        self.removed.values().cloned().collect()
+    }
+
+    /// Why `key` may not post anything now (a lock or a mute), without counting a post for slow mode: for live
+    /// data, which slow mode does not govern.
+    pub(crate) fn silenced(&self, key: &str, moderator: bool) -> Option<Refusal> {
+        if moderator {
+            return None;
+        }
+        if self.locked() {
+            return Some(Refusal::Locked);
+        }
+        self.muted.contains_key(key).then_some(Refusal::Muted)
     }
 
     /// Ends a timed lock whose time is up; true if it did.
@@ -73,13 +125,10 @@ impl RoomRules {
 
     /// Decides whether `key` may post now, and if so records the post for slow mode. Moderators always may.
     pub(crate) fn admit_post(&mut self, key: &str, moderator: bool, now: Instant) -> Result<(), Refusal> {
-        if moderator {
-            return Ok(());
+        if let Some(refusal) = self.silenced(key, moderator) {
+            return Err(refusal);
         }
-        if self.locked() {
-            return Err(Refusal::Locked);
-        }
-        if self.slow_mode.is_zero() {
+        if moderator || self.slow_mode.is_zero() {
             return Ok(());
         }
         if let Some(last) = self.last_post.get(key) {
@@ -110,6 +159,24 @@ mod tests {
         assert!(!rules.expire(now + Duration::from_secs(3600)), "an open-ended lock does not expire");
         rules.unlock();
         assert_eq!(rules.admit_post("ana", false, now), Ok(()));
+        assert!(rules.is_default());
+    }
+
+    #[test]
+    fn a_muted_participant_may_not_post_until_unmuted_and_others_may() {
+        let mut rules = RoomRules::default();
+        let now = Instant::now();
+        rules.set_muted("bo", "Bo", true);
+        assert_eq!(rules.admit_post("bo", false, now), Err(Refusal::Muted));
+        assert_eq!(rules.silenced("bo", false), Some(Refusal::Muted));
+        assert_eq!(rules.admit_post("ana", false, now), Ok(()));
+        assert_eq!(rules.muted(), ["Bo"]);
+        assert!(!rules.is_default());
+        rules.set_muted("bo", "Bo", false);
+        assert_eq!(rules.admit_post("bo", false, now), Ok(()));
+        rules.set_removed("cy", "Cy", true);
+        assert!(rules.is_removed("cy") && rules.removed() == ["Cy"]);
+        rules.set_removed("cy", "Cy", false);
         assert!(rules.is_default());
     }
 

@@ -21,9 +21,11 @@ use crate::rate::TokenBucket;
 use crate::rules::Refusal;
 use crate::server::Shared;
 use crate::store::{Anchor, Append, Edit, Greeting, Op};
+use moderation::Sanction;
 
 mod changes;
 mod live;
+mod moderation;
 
 /// Messages per history page when the client does not say.
 const DEFAULT_PAGE: u32 = 50;
@@ -37,6 +39,7 @@ struct Post {
     client_id: String,
     poll: Option<PollSpec>,
     reply_to: Option<u64>,
+    announce: bool,
 }
 
 /// A close the session asks for: code and reason.
@@ -212,8 +215,8 @@ impl Session {
             ClientMessage::SetTopic { room, topic } => self.set_topic(&identity, &room, topic).await,
             ClientMessage::ListRooms => Ok(Some(ServerEvent::RoomList { rooms: self.shared.hub.rooms() })),
             ClientMessage::Who { room } => self.who(&identity, &room),
-            ClientMessage::Send { room, text, client_id, poll, reply_to } => {
-                self.send(&identity, &room, Post { text, client_id, poll, reply_to }).await
+            ClientMessage::Send { room, text, client_id, poll, reply_to, announce } => {
+                self.send(&identity, &room, Post { text, client_id, poll, reply_to, announce }).await
             }
             ClientMessage::Typing { room, typing } => self.typing(&room, typing),
             ClientMessage::History { room, before, after, limit } => {
@@ -241,6 +244,19 @@ impl Session {
             ClientMessage::Edit { room, seq, text } => self.edit(&identity, &room, seq, text).await,
             ClientMessage::Delete { room, seq } => self.change(&identity, &room, seq, Edit::Delete).await,
             ClientMessage::Publish { room, points } => self.publish(&identity, &room, points),
+            ClientMessage::Mute { room, nick } => self.moderate_member(&identity, &room, &nick, Sanction::Mute(true)),
+            ClientMessage::Unmute { room, nick } => {
+                self.moderate_member(&identity, &room, &nick, Sanction::Mute(false))
+            }
+            ClientMessage::Remove { room, nick } => {
+                self.moderate_member(&identity, &room, &nick, Sanction::Remove(true))
+            }
+            ClientMessage::Readmit { room, nick } => {
+                self.moderate_member(&identity, &room, &nick, Sanction::Remove(false))
+            }
+            ClientMessage::Pin { room, seq } => self.pin(&identity, &room, Some(seq)).await,
+            ClientMessage::Unpin { room } => self.pin(&identity, &room, None).await,
+            ClientMessage::Acknowledge { room, seq } => self.change(&identity, &room, seq, Edit::Acknowledge).await,
             ClientMessage::Hello { .. } | ClientMessage::Ping { .. } | ClientMessage::Moderate { .. } => Ok(None),
         };
         match result {
@@ -414,7 +430,7 @@ impl Session {
     }
 
     async fn send(&self, identity: &Identity, field: &str, post: Post) -> Reply {
-        let Post { text, client_id, poll, reply_to } = post;
+        let Post { text, client_id, poll, reply_to, announce } = post;
         let refusal = |code: ErrorCode, message: String| {
             let mut refusal = error(code, message).in_room(field);
             refusal.client_id = Some(client_id.clone());
@@ -426,6 +442,10 @@ impl Session {
         }
         let conversation = conversation(field).map_err(|e| refusal(e.code, e.message))?;
         self.check_text(&text).map_err(|(code, message)| refusal(code, message))?;
+        if announce && !identity.moderator {
+            let message = "only a moderator may send an announcement; send it as a message".to_owned();
+            return Err(refusal(ErrorCode::NotModerator, message));
+        }
         let poll = match poll {
             None => None,
             Some(spec) => match spec.validate() {
@@ -456,6 +476,10 @@ impl Session {
                         refused.retry_after_ms = Some(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1));
                         return Err(refused);
                     }
+                    Err(Refusal::Muted) => {
+                        let message = format!("a moderator muted you in {room:?}: you can read, vote and react");
+                        return Err(refusal(ErrorCode::Muted, message));
+                    }
                 }
             }
         };
@@ -469,6 +493,7 @@ impl Session {
             member_on_arrival,
             poll,
             reply_to,
+            announce,
         };
         self.submit(Op::Append(append)).await.map_err(|e| refusal(e.code, e.message))
     }
@@ -489,7 +514,7 @@ impl Session {
     /// A moderator's change to a room's rules: the members are told by the hub, the moderator by the reply.
     fn change_rules(&self, identity: &Identity, field: &str, change: RuleChange) -> Reply {
         let room = self.moderated_room(identity, field)?;
-        match self.shared.hub.change_rules(&room, change, &identity.nick, self.handle.id()) {
+        match self.shared.hub.change_rules(&room, change.clone(), &identity.nick, self.handle.id()) {
             Some(state) => {
                 tracing::info!(room, moderator = %identity.nick, ?change, "room rules changed");
                 Ok(Some(ServerEvent::RoomState(state)))

@@ -73,6 +73,7 @@ async fn flood_once(url: &str, nick: &str, until: Instant) -> Flooded {
                 client_id: format!("{ids}{sent}"),
                 poll: None,
                 reply_to: None,
+                announce: false,
             };
             if sink.send(Message::text(serde_json::to_string(&send).expect("encode"))).await.is_err() {
                 break;
@@ -126,7 +127,7 @@ async fn behave(mut client: Client, sent_at: SentAt) {
                 let client_id = format!("good-{sent}");
                 sent_at.lock().expect("lock").insert(client_id.clone(), Instant::now());
                 let text = format!("good {sent}");
-                client.send(&ClientMessage::Send { room: "lobby".into(), text, client_id, poll: None, reply_to: None }).await;
+                client.send(&ClientMessage::Send { room: "lobby".into(), text, client_id, poll: None, reply_to: None, announce: false }).await;
                 sent += 1;
             }
             event = client.try_recv() => match event {
@@ -273,6 +274,7 @@ async fn churn_once(server: &TestServer, n: usize) {
                 client_id: nick,
                 poll: None,
                 reply_to: None,
+                announce: false,
             };
             client.send(&send).await;
         }

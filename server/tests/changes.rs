@@ -20,6 +20,7 @@ async fn reply(client: &mut Client, room: &str, text: &str, to: u64) -> Result<u
         client_id: client_id.clone(),
         poll: None,
         reply_to: Some(to),
+        announce: false,
     };
     client.send(&send).await;
     client

@@ -153,6 +153,7 @@ async fn a_direct_message_reaches_only_its_target() {
         client_id: "dm-2".into(),
         poll: None,
         reply_to: None,
+        announce: false,
     })
     .await;
     let err = ana.expect_error(ErrorCode::NoSuchUser).await;

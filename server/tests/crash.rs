@@ -58,6 +58,7 @@ impl Sender {
             client_id: client_id(&self.nick, n),
             poll: None,
             reply_to: None,
+            announce: false,
         }
     }
 

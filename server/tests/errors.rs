@@ -45,6 +45,7 @@ async fn malformed_frames_get_coded_errors_and_the_connection_survives() {
         client_id: "e4".into(),
         poll: None,
         reply_to: None,
+        announce: false,
     })
     .await;
     assert_eq!(ana.expect_error(ErrorCode::TextTooLong).await.client_id.as_deref(), Some("e4"));
@@ -72,6 +73,7 @@ async fn requests_before_hello_are_refused() {
         client_id: "h1".into(),
         poll: None,
         reply_to: None,
+        announce: false,
     })
     .await;
     let refusal = anon.expect_error(ErrorCode::HelloRequired).await;

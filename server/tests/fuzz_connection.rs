@@ -430,14 +430,26 @@ fn request() -> impl Strategy<Value = ClientMessage> {
         1 => (room(), topic()).prop_map(|(room, topic)| ClientMessage::SetTopic { room, topic }),
         1 => Just(ClientMessage::ListRooms),
         1 => room().prop_map(|room| ClientMessage::Who { room }),
-        6 => (room(), text(), client_id(), prop::option::weighted(0.15, poll()), prop::option::weighted(0.1, 0u64..40))
-            .prop_map(|(room, text, client_id, poll, reply_to)| ClientMessage::Send {
+        6 => (
+            room(),
+            text(),
+            client_id(),
+            prop::option::weighted(0.15, poll()),
+            prop::option::weighted(0.1, 0u64..40),
+            prop::bool::weighted(0.05)
+        )
+            .prop_map(|(room, text, client_id, poll, reply_to, announce)| ClientMessage::Send {
                 room,
                 text,
                 client_id,
                 poll,
-                reply_to
+                reply_to,
+                announce
             }),
+        1 => (room(), nick()).prop_map(|(room, nick)| ClientMessage::Mute { room, nick }),
+        1 => (room(), nick()).prop_map(|(room, nick)| ClientMessage::Remove { room, nick }),
+        1 => (room(), 0u64..40).prop_map(|(room, seq)| ClientMessage::Pin { room, seq }),
+        1 => (room(), 0u64..40).prop_map(|(room, seq)| ClientMessage::Acknowledge { room, seq }),
         2 => (room(), 0u64..40, prop::collection::vec(0u32..6, 0..4))
             .prop_map(|(room, seq, choices)| ClientMessage::Vote { room, seq, choices }),
         1 => (room(), 0u64..40).prop_map(|(room, seq)| ClientMessage::ClosePoll { room, seq }),
@@ -780,8 +792,17 @@ impl Actor {
     /// The message with a generated client id (`cid-N`) made unique to this connection.
     fn tagged(&self, message: ClientMessage) -> ClientMessage {
         match message {
-            ClientMessage::Send { room, text, client_id, poll, reply_to } if client_id.starts_with("cid-") => {
-                ClientMessage::Send { room, text, client_id: format!("{client_id}{}", self.tag), poll, reply_to }
+            ClientMessage::Send { room, text, client_id, poll, reply_to, announce }
+                if client_id.starts_with("cid-") =>
+            {
+                ClientMessage::Send {
+                    room,
+                    text,
+                    client_id: format!("{client_id}{}", self.tag),
+                    poll,
+                    reply_to,
+                    announce,
+                }
             }
             other => other,
         }
@@ -895,6 +916,7 @@ impl Actor {
                         client_id,
                         poll: None,
                         reply_to: None,
+                        announce: false,
                     };
                     self.send_request(&message).await;
                 }
@@ -1277,6 +1299,7 @@ fn judge(
             ServerEvent::RoomCreated(info) => check_room(&info.room, "room_created")?,
             ServerEvent::Registered { .. } | ServerEvent::LoggedOut { .. } => {}
             ServerEvent::Moderating => return Err("a moderator without the moderator token".to_owned()),
+            ServerEvent::Pinned { .. } => return Err("a pin without a moderator".to_owned()),
             ServerEvent::RoomState(state) => return Err(format!("room rules changed without a moderator: {state:?}")),
         }
     }

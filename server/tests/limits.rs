@@ -77,8 +77,14 @@ async fn a_client_that_stops_reading_is_cut_off_and_the_others_carry_on() {
     for window in 0..total / 16 {
         for n in 0..16 {
             let client_id = format!("flood-{window}-{n}");
-            let send =
-                ClientMessage::Send { room: "lobby".into(), text: text.clone(), client_id, poll: None, reply_to: None };
+            let send = ClientMessage::Send {
+                room: "lobby".into(),
+                text: text.clone(),
+                client_id,
+                poll: None,
+                reply_to: None,
+                announce: false,
+            };
             ana.send(&send).await;
         }
         let mut acked = 0;

@@ -33,6 +33,7 @@ async fn send_refused(client: &mut Client, text: &str) -> parlor_protocol::Error
             client_id: client_id.clone(),
             poll: None,
             reply_to: None,
+            announce: false,
         })
         .await;
     client
@@ -54,13 +55,163 @@ async fn everyone_else_is_refused_each_moderator_request() {
         ClientMessage::LockRoom { room: "lobby".into(), seconds: Some(60) },
         ClientMessage::UnlockRoom { room: "lobby".into() },
         ClientMessage::SlowMode { room: "lobby".into(), seconds: 5 },
+        ClientMessage::CallOn { room: "lobby".into(), nick: "ana".into() },
+        ClientMessage::ClearHands { room: "lobby".into() },
+        ClientMessage::Mute { room: "lobby".into(), nick: "bo".into() },
+        ClientMessage::Unmute { room: "lobby".into(), nick: "bo".into() },
+        ClientMessage::Remove { room: "lobby".into(), nick: "bo".into() },
+        ClientMessage::Readmit { room: "lobby".into(), nick: "bo".into() },
+        ClientMessage::Pin { room: "lobby".into(), seq: 1 },
+        ClientMessage::Unpin { room: "lobby".into() },
         ClientMessage::Moderate { token: "not the token".into() },
         ClientMessage::Moderate { token: token(&server)[..63].to_owned().into() },
     ] {
         ana.send(&request).await;
         ana.expect_error(ErrorCode::NotModerator).await;
     }
+    let announce = ClientMessage::Send {
+        room: "lobby".into(),
+        text: "Everyone must read this".into(),
+        client_id: "not-a-teacher".into(),
+        poll: None,
+        reply_to: None,
+        announce: true,
+    };
+    ana.send(&announce).await;
+    let refused = ana.expect_error(ErrorCode::NotModerator).await;
+    assert_eq!(refused.client_id.as_deref(), Some("not-a-teacher"));
     ana.say("lobby", "still free to talk").await;
+}
+
+async fn rules(client: &mut Client) -> RoomState {
+    room_state(client).await
+}
+
+#[tokio::test]
+async fn a_muted_participant_reads_votes_and_reacts_but_does_not_post_until_unmuted() {
+    let server = TestServer::start().await;
+    let mut teacher = moderator(&server, "teacher").await;
+    let mut bo = server.client("Bo").await;
+    teacher.join("lobby", None).await;
+    bo.join("lobby", None).await;
+    let seq = teacher.say("lobby", "quiet please").await;
+    teacher.send(&ClientMessage::Mute { room: "lobby".into(), nick: "BO".into() }).await;
+    assert_eq!(rules(&mut bo).await.muted, ["BO"], "everyone sees who is muted");
+    assert_eq!(send_refused(&mut bo, "but sir").await.code, ErrorCode::Muted);
+    bo.send(&ClientMessage::Publish { room: "lobby".into(), points: [("x".to_owned(), 1.into())].into() }).await;
+    bo.expect_error(ErrorCode::Muted).await;
+    bo.send(&ClientMessage::React { room: "lobby".into(), seq, emoji: "👍".into(), on: true }).await;
+    bo.recv_until(|e| matches!(e, ServerEvent::MessageUpdated(m) if m.reactions.len() == 1).then_some(())).await;
+    teacher.send(&ClientMessage::Unmute { room: "lobby".into(), nick: "bo".into() }).await;
+    assert!(rules(&mut bo).await.muted.is_empty());
+    bo.say("lobby", "thank you").await;
+}
+
+#[tokio::test]
+async fn a_removed_participant_is_taken_out_and_cannot_rejoin_until_readmitted() {
+    let server = TestServer::start().await;
+    let mut teacher = moderator(&server, "teacher").await;
+    let mut bo = server.client("bo").await;
+    teacher.join("lobby", None).await;
+    bo.join("lobby", None).await;
+    teacher.send(&ClientMessage::Remove { room: "lobby".into(), nick: "bo".into() }).await;
+    let left = teacher
+        .recv_until(|e| match e {
+            ServerEvent::MemberLeft { nick, reason, .. } => Some((nick, reason)),
+            _ => None,
+        })
+        .await;
+    assert_eq!(left, ("bo".to_owned(), parlor_protocol::LeaveReason::Removed));
+    assert_eq!(rules(&mut teacher).await.removed, ["bo"]);
+    bo.recv_until(|e| matches!(e, ServerEvent::Left { room } if room == "lobby").then_some(())).await;
+    bo.send(&ClientMessage::Join { room: "lobby".into(), after: None, after_rev: None }).await;
+    bo.expect_error(ErrorCode::RemovedFromRoom).await;
+    let mut again = Client::connect(&server.url()).await;
+    drop(bo);
+    again.hello("bo").await;
+    again.send(&ClientMessage::Join { room: "lobby".into(), after: None, after_rev: None }).await;
+    again.expect_error(ErrorCode::RemovedFromRoom).await;
+    teacher.send(&ClientMessage::Readmit { room: "lobby".into(), nick: "bo".into() }).await;
+    assert!(rules(&mut teacher).await.removed.is_empty());
+    again.join("lobby", None).await;
+    teacher.send(&ClientMessage::Mute { room: "lobby".into(), nick: "teacher".into() }).await;
+    teacher.expect_error(ErrorCode::InvalidNick).await;
+}
+
+#[tokio::test]
+async fn a_pinned_message_shows_to_joiners_survives_a_restart_and_goes_when_deleted() {
+    let mut server = TestServer::start().await;
+    let mut teacher = moderator(&server, "teacher").await;
+    teacher.join("lobby", None).await;
+    let seq = teacher.say("lobby", "Homework: page 12").await;
+    teacher.send(&ClientMessage::Pin { room: "lobby".into(), seq: 999 }).await;
+    teacher.expect_error(ErrorCode::NoSuchMessage).await;
+    teacher.send(&ClientMessage::Pin { room: "lobby".into(), seq }).await;
+    let (message, by) = teacher
+        .recv_until(|e| match e {
+            ServerEvent::Pinned { message, by, .. } => Some((message, by)),
+            _ => None,
+        })
+        .await;
+    assert_eq!((message.map(|m| m.text), by.as_deref()), (Some("Homework: page 12".to_owned()), Some("teacher")));
+    drop(teacher);
+    server.restart().await;
+    let mut ana = server.client("ana").await;
+    ana.send(&ClientMessage::Join { room: "lobby".into(), after: None, after_rev: None }).await;
+    let pinned = ana
+        .recv_until(|e| match e {
+            ServerEvent::Pinned { message, .. } => Some(message),
+            _ => None,
+        })
+        .await;
+    assert_eq!(pinned.map(|m| m.seq), Some(seq), "a joiner sees the pin, after a restart too");
+    let mut teacher = moderator(&server, "teacher").await;
+    teacher.join("lobby", None).await;
+    teacher.send(&ClientMessage::Delete { room: "lobby".into(), seq }).await;
+    let unpinned = ana
+        .recv_until(|e| match e {
+            ServerEvent::Pinned { message, .. } => Some(message),
+            _ => None,
+        })
+        .await;
+    assert!(unpinned.is_none(), "deleting the pinned message unpins it");
+}
+
+#[tokio::test]
+async fn an_announcement_tallies_who_has_acknowledged_it() {
+    let server = TestServer::start().await;
+    let mut teacher = moderator(&server, "teacher").await;
+    let mut ana = server.client("ana").await;
+    teacher.join("lobby", None).await;
+    ana.join("lobby", None).await;
+    let send = ClientMessage::Send {
+        room: "lobby".into(),
+        text: "Test on Friday".into(),
+        client_id: "announce-1".into(),
+        poll: None,
+        reply_to: None,
+        announce: true,
+    };
+    teacher.send(&send).await;
+    let posted = ana
+        .recv_until(|e| match e {
+            ServerEvent::Message(m) => Some(m),
+            _ => None,
+        })
+        .await;
+    assert_eq!(posted.announcement.as_ref().map(|a| a.acks.len()), Some(0));
+    ana.send(&ClientMessage::Acknowledge { room: "lobby".into(), seq: posted.seq }).await;
+    let acked = crate::polls::updated(&mut teacher, posted.seq).await;
+    assert_eq!(acked.announcement.map(|a| a.acks), Some(vec!["ana".to_owned()]));
+    // Someone who comes online later sees the tally so far and adds to it.
+    let mut bo = server.client("bo").await;
+    bo.join("lobby", None).await;
+    bo.send(&ClientMessage::Acknowledge { room: "lobby".into(), seq: posted.seq }).await;
+    let both = crate::polls::updated(&mut teacher, posted.seq).await;
+    assert_eq!(both.announcement.map(|a| a.acks), Some(vec!["ana".to_owned(), "bo".to_owned()]));
+    let plain = ana.say("lobby", "ok").await;
+    ana.send(&ClientMessage::Acknowledge { room: "lobby".into(), seq: plain }).await;
+    ana.expect_error(ErrorCode::NotAnAnnouncement).await;
 }
 
 #[tokio::test]

@@ -15,6 +15,7 @@ pub async fn ask(client: &mut Client, room: &str, question: &str, options: &[&st
         client_id: client_id.clone(),
         poll: Some(poll),
         reply_to: None,
+        announce: false,
     };
     client.send(&send).await;
     client
@@ -86,6 +87,7 @@ async fn members_vote_change_their_vote_and_the_creator_closes_the_poll() {
     let both = all_see(&mut [&mut teacher, &mut ana, &mut bo], seq).await;
     assert_eq!(voters(&both), [vec![], vec!["ana".to_owned(), "bo".to_owned()], vec![]]);
     assert!(both.rev > changed.rev, "revisions grow: {} then {}", changed.rev, both.rev);
+    assert_eq!((both.id, both.client_id.as_str()), (posted.id, posted.client_id.as_str()), "the same message, whole");
 
     bo.send(&vote("lobby", seq, &[0, 2])).await;
     bo.expect_error(ErrorCode::InvalidVote).await;
@@ -142,6 +144,7 @@ async fn bad_polls_and_votes_get_coded_errors() {
             client_id: client_id.clone(),
             poll: Some(PollSpec { options, multiple: false }),
             reply_to: None,
+            announce: false,
         };
         ana.send(&send).await;
         let refused = ana.expect_error(ErrorCode::InvalidPoll).await;

@@ -35,6 +35,7 @@ async fn a_reconnecting_client_gets_exactly_what_it_missed_and_a_resend_is_not_d
         client_id: lost_ack_id.clone(),
         poll: None,
         reply_to: None,
+        announce: false,
     })
     .await;
     drop(bo);

@@ -32,6 +32,7 @@ async fn a_failed_commit_is_reported_to_every_sender_and_a_resend_stores_once() 
             client_id: id.into(),
             poll: None,
             reply_to: None,
+            announce: false,
         };
         client.send(&send).await;
     }

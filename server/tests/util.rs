@@ -267,6 +267,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
             client_id: client_id.into(),
             poll: None,
             reply_to: None,
+            announce: false,
         };
         self.send(&send).await;
         let id = client_id.to_owned();

@@ -254,7 +254,42 @@ pub async fn send_message(
     text: String,
     reply_to: Option<u64>,
 ) -> Result<String, AppError> {
-    with_client(&state, |client| client.post(&room, Draft { text, poll: None, reply_to })).await
+    with_client(&state, |client| client.post(&room, Draft { text, reply_to, ..Draft::default() })).await
+}
+
+/// Moderators: queues an announcement that each participant acknowledges; returns its client id.
+#[tauri::command]
+pub async fn send_announcement(state: State<'_, AppState>, room: String, text: String) -> Result<String, AppError> {
+    with_client(&state, |client| client.post(&room, Draft { text, announce: true, ..Draft::default() })).await
+}
+
+/// Says "I've read it" to an announcement.
+#[tauri::command]
+pub async fn acknowledge(state: State<'_, AppState>, room: String, seq: u64) -> Result<(), AppError> {
+    with_client(&state, |client| client.acknowledge(&room, seq)).await
+}
+
+/// Moderators: mutes or unmutes someone in a room.
+#[tauri::command]
+pub async fn mute_member(state: State<'_, AppState>, room: String, nick: String, muted: bool) -> Result<(), AppError> {
+    with_client(&state, |client| client.mute(&room, &nick, muted)).await
+}
+
+/// Moderators: removes someone from a room, or readmits them.
+#[tauri::command]
+pub async fn remove_member(
+    state: State<'_, AppState>,
+    room: String,
+    nick: String,
+    removed: bool,
+) -> Result<(), AppError> {
+    with_client(&state, |client| client.remove(&room, &nick, removed)).await
+}
+
+/// Moderators: pins a message (or, without `seq`, unpins).
+#[tauri::command]
+pub async fn pin_message(state: State<'_, AppState>, room: String, seq: Option<u64>) -> Result<(), AppError> {
+    with_client(&state, |client| client.pin(&room, seq)).await
 }
 
 /// Queues a poll (its question and options) like a message; returns its client id.
@@ -266,7 +301,7 @@ pub async fn send_poll(
     options: Vec<String>,
     multiple: bool,
 ) -> Result<String, AppError> {
-    let draft = Draft { text: question, poll: Some(PollSpec { options, multiple }), reply_to: None };
+    let draft = Draft { text: question, poll: Some(PollSpec { options, multiple }), ..Draft::default() };
     with_client(&state, |client| client.post(&room, draft)).await
 }
 

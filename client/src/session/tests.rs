@@ -37,6 +37,7 @@ impl Harness {
             text: text.into(),
             poll: None,
             reply_to: None,
+            announce: false,
         };
         self.core.outbox.lock().expect("lock").push(&message).expect("push");
     }
@@ -91,6 +92,7 @@ fn send(client_id: &str, room: &str, text: &str) -> ClientMessage {
         client_id: client_id.into(),
         poll: None,
         reply_to: None,
+        announce: false,
     }
 }
 

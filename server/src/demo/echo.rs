@@ -28,6 +28,7 @@ pub async fn echo(options: BotOptions, stop: impl Future<Output = ()>) -> Result
             client_id: format!("echo-{}-{}", message.room, message.seq),
             poll: None,
             reply_to: Some(message.seq),
+            announce: false,
         };
         bot.send(&reply).await?;
     }

@@ -5,6 +5,7 @@ use parlor_protocol::series::{validate_points, DataPoints, MAX_SERIES_PER_PUBLIS
 use parlor_protocol::{Conversation, ErrorCode, Points, ServerEvent};
 
 use super::{conversation, error, Identity, Reply, Session};
+use crate::rules::Refusal;
 use crate::store::now_ms;
 
 impl Session {
@@ -21,11 +22,17 @@ impl Session {
             );
             return Err(error(ErrorCode::InvalidData, message).in_room(field));
         }
-        // A lock means only moderators post, and a chart is posting; slow mode is for people, and a ticker is not.
-        let locked = self.shared.hub.rules_if_set(&room).is_some_and(|rules| rules.locked);
-        if locked && !identity.moderator {
-            let message = format!("{room:?} is locked: only moderators may post until it is unlocked");
-            return Err(error(ErrorCode::RoomLocked, message).in_room(field));
+        // A lock or a mute stops posting, and a chart is posting; slow mode is for people, and a ticker is not.
+        match self.shared.hub.silenced(&room, &identity.key, identity.moderator) {
+            Some(Refusal::Muted) => {
+                let message = format!("a moderator muted you in {room:?}");
+                return Err(error(ErrorCode::Muted, message).in_room(field));
+            }
+            Some(_) => {
+                let message = format!("{room:?} is locked: only moderators may post until it is unlocked");
+                return Err(error(ErrorCode::RoomLocked, message).in_room(field));
+            }
+            None => {}
         }
         let event =
             ServerEvent::Data(DataPoints { room: room.clone(), from: identity.nick.clone(), ts: now_ms(), points });

@@ -2,7 +2,7 @@
 //! marks — kept as one JSON column beside the text, so a plain message (the common case, and the hot path) stores
 //! and reads nothing extra.
 
-use parlor_protocol::{ChatMessage, Poll, Quote, Reaction};
+use parlor_protocol::{Announcement, ChatMessage, Poll, Quote, Reaction};
 use rusqlite::types::Type;
 use serde::{Deserialize, Serialize};
 
@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 pub(crate) struct Extras {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) poll: Option<Poll>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) announcement: Option<Announcement>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) reactions: Vec<Reaction>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -43,6 +45,7 @@ impl Extras {
     /// Puts these extras on a message read or built from its other columns.
     pub(crate) fn apply(self, message: &mut ChatMessage) {
         message.poll = self.poll;
+        message.announcement = self.announcement;
         message.reactions = self.reactions;
         message.reply_to = self.reply_to;
         message.edited_ms = self.edited_ms;
@@ -68,6 +71,7 @@ mod tests {
             poll: Some(PollSpec { options: vec!["a".into(), "b".into()], multiple: false }.open()),
             reactions: vec![Reaction { emoji: "🎉".into(), by: vec!["ana".into()] }],
             reply_to: Some(Quote { seq: 2, from: "bo".into(), text: "hm".into() }),
+            announcement: Some(Announcement { acks: vec!["cy".into()] }),
             edited_ms: Some(9),
             deleted: false,
         };

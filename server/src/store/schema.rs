@@ -5,7 +5,7 @@ use std::path::Path;
 use rusqlite::{Connection, OpenFlags};
 
 /// The schema version this build writes.
-const VERSION: i64 = 2;
+const VERSION: i64 = 3;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE rooms (
@@ -47,6 +47,9 @@ CREATE INDEX messages_changed ON messages (conv, rev) WHERE rev > 0;
 ALTER TABLE convs ADD COLUMN last_rev INTEGER NOT NULL DEFAULT 0;
 ";
 
+/// Version 3: the message a moderator pinned in each room.
+const SCHEMA_V3: &str = "ALTER TABLE rooms ADD COLUMN pinned_seq INTEGER;";
+
 /// The room every server has, so a first client has somewhere to talk.
 pub(crate) const DEFAULT_ROOM: &str = "lobby";
 
@@ -74,12 +77,15 @@ pub(crate) fn open_writer(path: &Path, now_ms: i64) -> rusqlite::Result<Connecti
         tx.pragma_update(None, "user_version", 1)?;
         tx.commit()?;
     }
-    if version < 2 {
-        let tx = conn.transaction()?;
-        tx.execute_batch(SCHEMA_V2)?;
-        tx.pragma_update(None, "user_version", VERSION)?;
-        tx.commit()?;
+    for (to, migration) in [(2, SCHEMA_V2), (3, SCHEMA_V3)] {
+        if version < to {
+            let tx = conn.transaction()?;
+            tx.execute_batch(migration)?;
+            tx.pragma_update(None, "user_version", to)?;
+            tx.commit()?;
+        }
     }
+    debug_assert_eq!(conn.pragma_query_value(None, "user_version", |row| row.get::<_, i64>(0)).ok(), Some(VERSION));
     Ok(conn)
 }
 

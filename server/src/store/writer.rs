@@ -10,11 +10,12 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 mod change;
+mod pin;
 
 use parlor_protocol::extras::excerpt;
 use parlor_protocol::{
-    Ack, ChatMessage, Conversation, DmInfo, ErrorCode, ErrorEvent, Gap, GapReason, IdentityKind, Joined, Poll, Quote,
-    Secret, ServerEvent, Welcome, PROTOCOL_VERSION,
+    Ack, Announcement, ChatMessage, Conversation, DmInfo, ErrorCode, ErrorEvent, Gap, GapReason, IdentityKind, Joined,
+    Poll, Quote, Secret, ServerEvent, Welcome, PROTOCOL_VERSION,
 };
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use tokio::sync::{mpsc, oneshot};
@@ -67,6 +68,8 @@ pub(crate) enum Op {
     },
     /// Vote, react, edit, delete: change a stored message and tell its conversation.
     Change(Change),
+    /// Pin a message of a room (or, with `None`, unpin).
+    Pin { handle: PeerHandle, by: String, room: String, seq: Option<u64> },
     /// Create a room.
     CreateRoom { handle: PeerHandle, room: String, topic: String },
     /// Change a room's topic.
@@ -97,6 +100,8 @@ pub(crate) struct Append {
     pub(crate) poll: Option<Poll>,
     /// The sequence number of the message this one answers.
     pub(crate) reply_to: Option<u64>,
+    /// An announcement to acknowledge (the sender is a moderator; checked already).
+    pub(crate) announce: bool,
 }
 
 /// What became of one [`Append`] in a batch; acted on only once the batch is committed.
@@ -117,6 +122,8 @@ pub(crate) struct Writer {
     last_rev: HashMap<ConvKey, u64>,
     /// Every nickname ever greeted (folded → shown), so direct messages go only to people who exist.
     users: HashMap<String, String>,
+    /// Room → the `seq` of its pinned message (`rooms.pinned_seq`).
+    pinned: HashMap<String, u64>,
     /// User → their direct conversations, for `welcome`.
     dms: HashMap<String, BTreeSet<ConvKey>>,
 }
@@ -150,7 +157,12 @@ impl Writer {
             let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
             rows.collect::<rusqlite::Result<HashMap<String, String>>>()?
         };
-        Ok(Self { conn, hub, limits, last_seq, last_rev, users, dms })
+        let pinned = {
+            let mut stmt = conn.prepare("SELECT name, pinned_seq FROM rooms WHERE pinned_seq IS NOT NULL")?;
+            let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            rows.collect::<rusqlite::Result<HashMap<String, u64>>>()?
+        };
+        Ok(Self { conn, hub, limits, last_seq, last_rev, users, dms, pinned })
     }
 
     /// Serves operations until `Shutdown` or until every sender is gone.
@@ -192,6 +204,7 @@ impl Writer {
                 let _ = done.send(());
             }
             Op::Change(change) => self.change(change),
+            Op::Pin { handle, by, room, seq } => self.pin(&handle, &by, &room, seq),
             Op::CreateRoom { handle, room, topic } => self.create_room(&handle, &room, &topic),
             Op::SetTopic { handle, by, room, topic } => self.set_topic(&handle, &by, &room, &topic),
             Op::Append(_) | Op::Shutdown { .. } => {}
@@ -332,7 +345,7 @@ impl Writer {
                 append.handle.send_event(&ServerEvent::Ack(ack));
             }
             Outcome::Stored { conv, id, seq, ts, quote } => {
-                let Append { handle, nick, key, conversation, text, client_id, poll, .. } = append;
+                let Append { handle, nick, key, conversation, text, client_id, poll, announce, .. } = append;
                 handle.send_event(&ServerEvent::Ack(Ack {
                     client_id: client_id.clone(),
                     room: conv.display_for(&key),
@@ -351,6 +364,7 @@ impl Writer {
                     client_id,
                     poll,
                     reply_to: quote,
+                    announcement: announce.then(Announcement::default),
                     ..ChatMessage::default()
                 };
                 match &conv {
@@ -385,6 +399,12 @@ impl Writer {
             handle.reply(&ServerEvent::Error(ErrorEvent::new(code, message).in_room(room_name.clone())));
         };
         let conv = ConvKey::new(conversation, viewer);
+        if let Conversation::Room(room) = conversation {
+            if self.hub.is_removed(room, viewer) {
+                let message = "a moderator removed you from this room; ask them to readmit you";
+                return refuse(ErrorCode::RemovedFromRoom, message);
+            }
+        }
         let (topic, members) = match conversation {
             Conversation::Room(room) => match self.hub.topic(room) {
                 Some(topic) => (topic, self.hub.members_with(room, handle.id())),
@@ -434,6 +454,9 @@ impl Writer {
             }
             for data in self.hub.recent_data(room) {
                 handle.reply_frame(data);
+            }
+            if let Some(pinned) = self.pinned_message(room) {
+                handle.reply(&pinned);
             }
         }
         for message in replay {
@@ -584,7 +607,12 @@ fn insert(
             }
         },
     };
-    let extras = Extras { poll: append.poll.clone(), reply_to: quote.clone(), ..Extras::default() };
+    let extras = Extras {
+        poll: append.poll.clone(),
+        reply_to: quote.clone(),
+        announcement: append.announce.then(Announcement::default),
+        ..Extras::default()
+    };
     let seq = last_seq.get(&conv).copied().unwrap_or(0) + 1;
     let ts = now_ms();
     let inserted = tx

@@ -47,14 +47,31 @@ pub(crate) enum Edit {
     Text(String),
     /// Blank the message, keeping its place.
     Delete,
+    /// Say "I've read it" to an announcement.
+    Acknowledge,
 }
 
 /// A stored message as the writer reads it to change it.
-struct Stored {
+pub(super) struct Stored {
     id: i64,
     sender_key: String,
     message: ChatMessage,
     extras: Extras,
+}
+
+impl Stored {
+    /// The message as a client sees it, named for a room.
+    pub(super) fn into_message(self, room: &str) -> ChatMessage {
+        let Self { id, mut message, extras, .. } = self;
+        message.room = room.to_owned();
+        message.id = id;
+        extras.apply(&mut message);
+        message
+    }
+
+    pub(super) fn is_deleted(&self) -> bool {
+        self.extras.deleted
+    }
 }
 
 type Refused = (ErrorCode, String);
@@ -93,16 +110,25 @@ impl Writer {
             return refuse((ErrorCode::StorageFailed, "the server could not store that; try again later".into()));
         }
         self.last_rev.insert(conv.clone(), rev);
+        message.id = id;
         message.rev = rev;
+        let deleted = extras.deleted;
         extras.apply(&mut message);
         self.tell(&conv, message);
+        if let (true, ConvKey::Room(room)) = (deleted, &conv) {
+            if self.pinned.get(room) == Some(&change.seq) {
+                if let Err(err) = self.set_pin(room, None, None) {
+                    tracing::error!(%err, "failed to unpin a deleted message");
+                }
+            }
+        }
     }
 
-    fn load(&self, conv: &ConvKey, seq: u64) -> rusqlite::Result<Option<Stored>> {
+    pub(super) fn load(&self, conv: &ConvKey, seq: u64) -> rusqlite::Result<Option<Stored>> {
         let Ok(seq) = i64::try_from(seq) else { return Ok(None) };
         self.conn
             .prepare_cached(
-                "SELECT id, seq, sender_key, sender, client_id, text, ts, extra FROM messages
+                "SELECT id, seq, sender_key, sender, client_id, text, ts, extra, rev FROM messages
                  WHERE conv = ?1 AND seq = ?2",
             )?
             .query_row((conv.db(), seq), |row| {
@@ -115,6 +141,7 @@ impl Writer {
                         client_id: row.get(4)?,
                         text: row.get(5)?,
                         ts: row.get(6)?,
+                        rev: row.get(8)?,
                         ..ChatMessage::default()
                     },
                     extras: Extras::from_column(row.get(7)?, 7)?,
@@ -200,6 +227,12 @@ fn apply(change: &Change, sender_key: &str, text: &mut String, extras: &mut Extr
             }
             text.clear();
             *extras = Extras { deleted: true, ..Extras::default() };
+        }
+        Edit::Acknowledge => {
+            let announcement = extras.announcement.as_mut().ok_or_else(|| {
+                (ErrorCode::NotAnAnnouncement, "that message is not an announcement to acknowledge".to_owned())
+            })?;
+            announcement.acknowledge(&change.nick);
         }
     }
     Ok(())
