@@ -23,6 +23,7 @@ const COMMANDS: &[&str] = &[
     "mute_member",
     "remove_member",
     "pin_message",
+    "search_room",
     "join_room",
     "leave_room",
     "create_room",

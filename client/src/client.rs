@@ -163,6 +163,13 @@ impl Client {
         self.request(ClientMessage::Edit { room: conversation(room)?.display(), seq, text: text.to_owned() })
     }
 
+    /// Searches `room` (or `@nick`) for the words of `query`, newest first, older than `before` if given; the answer
+    /// is `search_results`.
+    pub fn search(&self, room: &str, query: &str, before: Option<u64>) -> Result<(), ClientError> {
+        let room = conversation(room)?.display();
+        self.request(ClientMessage::Search { room, query: query.to_owned(), before, limit: None })
+    }
+
     /// Says "I've read it" to the announcement `seq`.
     pub fn acknowledge(&self, room: &str, seq: u64) -> Result<(), ClientError> {
         self.request(ClientMessage::Acknowledge { room: conversation(room)?.display(), seq })

@@ -258,6 +258,19 @@ pub enum ClientMessage {
         /// Values by series name.
         points: Points,
     },
+    /// Search a room's (or a direct conversation's) stored messages for words; the reply is `search_results`.
+    Search {
+        /// The room, or `"@nick"`.
+        room: String,
+        /// Words to find (all of them; the last may be the start of a word).
+        query: String,
+        /// Only messages older than this sequence number (the next page of results).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<u64>,
+        /// How many at most (default 20, at most `limits.history_page_max`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
+    },
     /// An application-level ping for clients (such as browsers) that cannot send WebSocket pings.
     Ping {
         /// Echoed back in the `pong`.
@@ -297,6 +310,7 @@ impl ClientMessage {
             Self::Pin { .. } => "pin",
             Self::Unpin { .. } => "unpin",
             Self::Acknowledge { .. } => "acknowledge",
+            Self::Search { .. } => "search",
             Self::Vote { .. } => "vote",
             Self::ClosePoll { .. } => "close_poll",
             Self::React { .. } => "react",
@@ -342,6 +356,7 @@ pub const CLIENT_TYPES: &[&str] = &[
     "pin",
     "unpin",
     "acknowledge",
+    "search",
     "ping",
 ];
 
@@ -487,6 +502,12 @@ mod tests {
             ClientMessage::Pin { room: "maths".into(), seq: 3 },
             ClientMessage::Unpin { room: "maths".into() },
             ClientMessage::Acknowledge { room: "maths".into(), seq: 3 },
+            ClientMessage::Search {
+                room: "maths".into(),
+                query: "fractions hom".into(),
+                before: Some(90),
+                limit: None,
+            },
             ClientMessage::Send {
                 room: "maths".into(),
                 text: "Test on Friday".into(),

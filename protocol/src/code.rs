@@ -91,6 +91,8 @@ pub enum ErrorCode {
     InvalidReaction,
     /// A `publish` without series, with more than 8, or with a badly named one.
     InvalidData,
+    /// A `search` with no words, or more than 200 characters.
+    InvalidQuery,
     /// A moderator muted this participant in the room: they may read, vote and react, not post.
     Muted,
     /// A moderator removed this participant from the room; they may join again once readmitted.
@@ -150,6 +152,7 @@ impl ErrorCode {
             Self::NotYours => "not_yours",
             Self::InvalidData => "invalid_data",
             Self::Muted => "muted",
+            Self::InvalidQuery => "invalid_query",
             Self::RemovedFromRoom => "removed_from_room",
             Self::NotAnAnnouncement => "not_an_announcement",
             Self::InvalidTopic => "invalid_topic",

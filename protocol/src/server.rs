@@ -79,6 +79,17 @@ pub enum ServerEvent {
     },
     /// The reply to `history`.
     History(HistoryPage),
+    /// The reply to `search`: matching messages, newest first.
+    SearchResults {
+        /// The room, or `"@nick"`.
+        room: String,
+        /// The query as asked.
+        query: String,
+        /// The matches as they are now, newest first.
+        messages: Vec<ChatMessage>,
+        /// Whether older matches exist (ask again with `before` = the last one's `seq`).
+        has_more: bool,
+    },
     /// The reply to `register`: the nickname is now an account, and this token signs in without the password.
     Registered {
         /// The nickname registered.

@@ -505,6 +505,7 @@ fn fields_of_type(kind: &str) -> &'static [&'static str] {
         "\"mute\"" | "\"unmute\"" | "\"remove\"" | "\"readmit\"" => &["room", "nick"],
         "\"pin\"" | "\"acknowledge\"" => &["room", "seq"],
         "\"unpin\"" => &["room"],
+        "\"search\"" => &["room", "query"],
         _ => &[],
     }
 }
@@ -786,6 +787,8 @@ fn client_message() -> impl Strategy<Value = ClientMessage> {
         (text(), any::<u64>()).prop_map(|(room, seq)| ClientMessage::Pin { room, seq }),
         text().prop_map(|room| ClientMessage::Unpin { room }),
         (text(), any::<u64>()).prop_map(|(room, seq)| ClientMessage::Acknowledge { room, seq }),
+        (text(), nasty_text(40), any::<Option<u64>>(), any::<Option<u32>>())
+            .prop_map(|(room, query, before, limit)| ClientMessage::Search { room, query, before, limit }),
         (text(), prop::collection::btree_map(text(), any::<i64>(), 0..4)).prop_map(|(room, points)| {
             ClientMessage::Publish { room, points: points.into_iter().map(|(k, v)| (k, v.into())).collect() }
         }),
@@ -860,6 +863,7 @@ fn fields_of(message: &ClientMessage) -> &'static [&'static str] {
         | ClientMessage::Readmit { .. } => &["room", "nick"],
         ClientMessage::Pin { .. } | ClientMessage::Acknowledge { .. } => &["room", "seq"],
         ClientMessage::Unpin { .. } => &["room"],
+        ClientMessage::Search { .. } => &["room", "query", "before", "limit"],
         ClientMessage::Typing { .. } => &["room", "typing"],
         ClientMessage::History { .. } => &["room", "before", "after", "limit"],
         ClientMessage::Register { .. } => &["password"],

@@ -30,6 +30,12 @@ mod moderation;
 /// Messages per history page when the client does not say.
 const DEFAULT_PAGE: u32 = 50;
 
+/// Matches in one `search` reply unless the client asks for another number.
+const DEFAULT_SEARCH_PAGE: u32 = 20;
+
+/// Longest search query, in characters.
+const MAX_QUERY_CHARS: usize = 200;
+
 /// What a command answers: an event for the requester (if any), or a refusal.
 type Reply = Result<Option<ServerEvent>, ErrorEvent>;
 
@@ -257,6 +263,9 @@ impl Session {
             ClientMessage::Pin { room, seq } => self.pin(&identity, &room, Some(seq)).await,
             ClientMessage::Unpin { room } => self.pin(&identity, &room, None).await,
             ClientMessage::Acknowledge { room, seq } => self.change(&identity, &room, seq, Edit::Acknowledge).await,
+            ClientMessage::Search { room, query, before, limit } => {
+                self.search(&identity, &room, query, before, limit).await
+            }
             ClientMessage::Hello { .. } | ClientMessage::Ping { .. } | ClientMessage::Moderate { .. } => Ok(None),
         };
         match result {
@@ -575,6 +584,40 @@ impl Session {
         }
         self.shared.hub.typing(self.handle.id(), &conversation, typing, self.shared.limits.typing_ttl);
         Ok(None)
+    }
+
+    async fn search(
+        &self,
+        identity: &Identity,
+        field: &str,
+        query: String,
+        before: Option<u64>,
+        limit: Option<u32>,
+    ) -> Reply {
+        if query.chars().count() > MAX_QUERY_CHARS {
+            let message = format!("a search is at most {MAX_QUERY_CHARS} characters");
+            return Err(error(ErrorCode::InvalidQuery, message).in_room(field));
+        }
+        if limit == Some(0) {
+            return Err(error(ErrorCode::InvalidRange, "limit must be at least 1").in_room(field));
+        }
+        let limit = limit.unwrap_or(DEFAULT_SEARCH_PAGE).min(self.shared.limits.history_page_max);
+        let conversation = conversation(field)?;
+        if let Conversation::Room(room) = &conversation {
+            if !self.shared.hub.room_exists(room) {
+                return Err(error(ErrorCode::NoSuchRoom, "there is no room with that name").in_room(field));
+            }
+        }
+        match self.shared.store.search(&conversation, &identity.key, &query, before, limit).await {
+            Ok(Some((messages, has_more))) => {
+                Ok(Some(ServerEvent::SearchResults { room: conversation.display(), query, messages, has_more }))
+            }
+            Ok(None) => Err(error(ErrorCode::InvalidQuery, "type a word to search for").in_room(field)),
+            Err(err) => {
+                tracing::error!(%err, "search failed");
+                Err(error(ErrorCode::StorageFailed, "the server could not search; try again").in_room(field))
+            }
+        }
     }
 
     async fn history(

@@ -450,6 +450,8 @@ fn request() -> impl Strategy<Value = ClientMessage> {
         1 => (room(), nick()).prop_map(|(room, nick)| ClientMessage::Remove { room, nick }),
         1 => (room(), 0u64..40).prop_map(|(room, seq)| ClientMessage::Pin { room, seq }),
         1 => (room(), 0u64..40).prop_map(|(room, seq)| ClientMessage::Acknowledge { room, seq }),
+        1 => (room(), prop_oneof![text(), Just("b".to_owned()), nasty_text(12)], sequence(), prop::option::of(0u32..30))
+            .prop_map(|(room, query, before, limit)| ClientMessage::Search { room, query, before, limit }),
         2 => (room(), 0u64..40, prop::collection::vec(0u32..6, 0..4))
             .prop_map(|(room, seq, choices)| ClientMessage::Vote { room, seq, choices }),
         1 => (room(), 0u64..40).prop_map(|(room, seq)| ClientMessage::ClosePoll { room, seq }),
@@ -1253,6 +1255,14 @@ fn judge(
                     return Err(format!("an impossible change to a message: {message:?}"));
                 }
                 check_room(&message.room, "message_updated")?;
+            }
+            ServerEvent::SearchResults { room, messages, .. } => {
+                check_room(room, "search_results")?;
+                if messages.len() > limits.history_page_max as usize
+                    || messages.windows(2).any(|w| w[0].seq <= w[1].seq)
+                {
+                    return Err(format!("search results too many or not newest first: {messages:?}"));
+                }
             }
             ServerEvent::Data(data) => {
                 if !parlor_protocol::series::validate_points(&data.points) || names::validate_nick(&data.from).is_err()

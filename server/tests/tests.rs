@@ -20,6 +20,7 @@ mod live;
 mod moderation;
 mod polls;
 mod resume;
+mod search;
 mod security;
 mod storage;
 mod web;

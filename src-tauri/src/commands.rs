@@ -263,6 +263,17 @@ pub async fn send_announcement(state: State<'_, AppState>, room: String, text: S
     with_client(&state, |client| client.post(&room, Draft { text, announce: true, ..Draft::default() })).await
 }
 
+/// Searches a room's history (the answer is a `search_results` event).
+#[tauri::command]
+pub async fn search_room(
+    state: State<'_, AppState>,
+    room: String,
+    query: String,
+    before: Option<u64>,
+) -> Result<(), AppError> {
+    with_client(&state, |client| client.search(&room, &query, before)).await
+}
+
 /// Says "I've read it" to an announcement.
 #[tauri::command]
 pub async fn acknowledge(state: State<'_, AppState>, room: String, seq: u64) -> Result<(), AppError> {

@@ -63,8 +63,9 @@ fn node_tests(root: &Path) -> Command {
     command
 }
 
-/// `node --test` over the browser tests: the web client served by the debug server binary, in headless Chromium.
-fn browser_tests(root: &Path) -> Command {
+/// `node --test` over the browser tests: the web client served by the debug server binary, in headless Chromium;
+/// the Python examples that feed its live chart run with `python`.
+fn browser_tests(root: &Path, python: &OsStr) -> Command {
     let dir = root.join(setup::BROWSER_TESTS_DIR);
     let mut command = Command::new("node");
     command.current_dir(&dir).arg("--test");
@@ -76,6 +77,7 @@ fn browser_tests(root: &Path) -> Command {
     command.env("PARLOR_SERVER", target_dir(root).join("debug").join("parlor-server"));
     command.env("PARLOR_CHROMIUM", setup::CHROMIUM);
     command.env("PARLOR_ARTIFACTS", root.join("artifacts").join("browser"));
+    command.env(PYTHON_VAR, python);
     command
 }
 
@@ -115,7 +117,7 @@ fn steps(root: &Path, tools: &Tools) -> Vec<Step> {
         },
         Step {
             title: "End-to-end: the web client in Chromium (playwright-core)",
-            command: browser_tests(root),
+            command: browser_tests(root, &python),
             counts_tests: true,
             hint: "see the failing browser tests above; screenshots are in artifacts/browser (with --no-install, \
                    run once without it so `npm ci` installs playwright-core in e2e/browser)",

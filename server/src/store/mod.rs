@@ -18,7 +18,7 @@ mod writer;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use parlor_protocol::{Conversation, HistoryPage};
+use parlor_protocol::{ChatMessage, Conversation, HistoryPage};
 use rusqlite::Connection;
 use thiserror::Error;
 use tokio::sync::{mpsc, oneshot};
@@ -126,6 +126,24 @@ impl Store {
         let budget = self.reply_budget;
         let page = move || readers.with(|conn| query::page(conn, &conv, &viewer, anchor, limit, budget));
         tokio::task::spawn_blocking(page).await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Finds messages of one conversation matching the words of `query`, newest first (see
+    /// [`query::match_expression`]); `None` when the query has no words.
+    pub(crate) async fn search(
+        &self,
+        conversation: &Conversation,
+        viewer: &str,
+        query: &str,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Option<(Vec<ChatMessage>, bool)>, StoreError> {
+        let Some(expression) = query::match_expression(query) else { return Ok(None) };
+        let readers = self.readers.clone();
+        let conv = ConvKey::new(conversation, viewer);
+        let viewer = viewer.to_owned();
+        let find = move || readers.with(|conn| query::search(conn, &conv, &viewer, &expression, before, limit));
+        tokio::task::spawn_blocking(find).await.map_err(|_| StoreError::Closed)?.map(Some)
     }
 
     /// Commits what is pending, checkpoints the WAL and stops the writer.

@@ -135,3 +135,56 @@ pub(crate) fn page(
     }
     Ok(HistoryPage { room, messages, has_more })
 }
+
+/// The FTS5 query for what a user typed: every word must appear (each quoted, so no word is read as an operator),
+/// the last one as the start of a word, since people search while typing. `None` when nothing is left to find.
+pub(crate) fn match_expression(query: &str) -> Option<String> {
+    let words: Vec<String> = query
+        .split_whitespace()
+        .map(|word| word.replace('"', ""))
+        .filter(|word| word.chars().any(char::is_alphanumeric))
+        .take(MAX_QUERY_WORDS)
+        .map(|word| format!("\"{word}\""))
+        .collect();
+    let (last, rest) = words.split_last()?;
+    Some(rest.iter().cloned().chain(std::iter::once(format!("{last}*"))).collect::<Vec<_>>().join(" "))
+}
+
+/// Most words a search uses; more would only slow it down.
+const MAX_QUERY_WORDS: usize = 10;
+
+/// Matches of `expression` in one conversation, newest first, before `before` if given: at most `limit`, and
+/// whether more exist.
+pub(crate) fn search(
+    conn: &Connection,
+    conv: &ConvKey,
+    viewer: &str,
+    expression: &str,
+    before: Option<u64>,
+    limit: u32,
+) -> rusqlite::Result<(Vec<ChatMessage>, bool)> {
+    let columns = COLUMNS.split(", ").map(|c| format!("m.{c}")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT {columns} FROM message_search s JOIN messages m ON m.id = s.rowid
+         WHERE message_search MATCH ?1 AND m.conv = ?2 AND m.seq < ?3 ORDER BY m.seq DESC LIMIT ?4"
+    );
+    let before = before.map_or(i64::MAX, |seq| i64::try_from(seq).unwrap_or(i64::MAX));
+    let mut found =
+        read_rows(conn, &sql, (expression, conv.db(), before, i64::from(limit) + 1), &conv.display_for(viewer))?;
+    let more = found.len() > limit as usize;
+    found.truncate(limit as usize);
+    Ok((found, more))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_words_become_a_quoted_prefix_query() {
+        assert_eq!(match_expression("fractions hom").as_deref(), Some("\"fractions\" \"hom\"*"));
+        assert_eq!(match_expression("  OR \"NEAR( a").as_deref(), Some("\"OR\" \"NEAR(\" \"a\"*"));
+        assert_eq!(match_expression("* ( ) \" -"), None);
+        assert_eq!(match_expression(""), None);
+    }
+}

@@ -5,7 +5,7 @@ use std::path::Path;
 use rusqlite::{Connection, OpenFlags};
 
 /// The schema version this build writes.
-const VERSION: i64 = 3;
+const VERSION: i64 = 4;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE rooms (
@@ -50,6 +50,12 @@ ALTER TABLE convs ADD COLUMN last_rev INTEGER NOT NULL DEFAULT 0;
 /// Version 3: the message a moderator pinned in each room.
 const SCHEMA_V3: &str = "ALTER TABLE rooms ADD COLUMN pinned_seq INTEGER;";
 
+/// Version 4: full-text search over message text (FTS5; the row id is the message's id). The writer fills it when it
+/// is otherwise idle, so indexing never delays an ack.
+const SCHEMA_V4: &str = "
+CREATE VIRTUAL TABLE message_search USING fts5(text, tokenize = 'unicode61 remove_diacritics 2');
+";
+
 /// The room every server has, so a first client has somewhere to talk.
 pub(crate) const DEFAULT_ROOM: &str = "lobby";
 
@@ -77,7 +83,7 @@ pub(crate) fn open_writer(path: &Path, now_ms: i64) -> rusqlite::Result<Connecti
         tx.pragma_update(None, "user_version", 1)?;
         tx.commit()?;
     }
-    for (to, migration) in [(2, SCHEMA_V2), (3, SCHEMA_V3)] {
+    for (to, migration) in [(2, SCHEMA_V2), (3, SCHEMA_V3), (4, SCHEMA_V4)] {
         if version < to {
             let tx = conn.transaction()?;
             tx.execute_batch(migration)?;

@@ -10,6 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 mod change;
+mod index;
 mod pin;
 
 use parlor_protocol::extras::excerpt;
@@ -124,6 +125,9 @@ pub(crate) struct Writer {
     users: HashMap<String, String>,
     /// Room → the `seq` of its pinned message (`rooms.pinned_seq`).
     pinned: HashMap<String, u64>,
+    /// The newest message id in the search index, and the newest stored: the index is behind when they differ.
+    indexed: i64,
+    newest_id: i64,
     /// User → their direct conversations, for `welcome`.
     dms: HashMap<String, BTreeSet<ConvKey>>,
 }
@@ -162,14 +166,15 @@ impl Writer {
             let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
             rows.collect::<rusqlite::Result<HashMap<String, u64>>>()?
         };
-        Ok(Self { conn, hub, limits, last_seq, last_rev, users, dms, pinned })
+        let (indexed, newest_id) = index::indexed_up_to(&conn)?;
+        Ok(Self { conn, hub, limits, last_seq, last_rev, users, dms, pinned, indexed, newest_id })
     }
 
     /// Serves operations until `Shutdown` or until every sender is gone.
     pub(crate) fn run(mut self, mut ops: mpsc::Receiver<Op>) {
         let mut appends = Vec::new();
         let mut batch = Vec::with_capacity(MAX_BATCH);
-        while ops.blocking_recv_many(&mut batch, MAX_BATCH) > 0 {
+        while self.next_batch(&mut ops, &mut batch) {
             for op in batch.drain(..) {
                 match op {
                     Op::Append(append) => appends.push(append),
@@ -188,6 +193,28 @@ impl Writer {
             self.commit_appends(&mut appends);
         }
         self.checkpoint();
+    }
+
+    /// Waits for the next requests; while none wait and the search index is behind, indexes instead. False once
+    /// every sender is gone.
+    fn next_batch(&mut self, ops: &mut mpsc::Receiver<Op>, batch: &mut Vec<Op>) -> bool {
+        loop {
+            if !self.index_behind() {
+                return ops.blocking_recv_many(batch, MAX_BATCH) > 0;
+            }
+            match ops.try_recv() {
+                Ok(op) => {
+                    batch.push(op);
+                    while batch.len() < MAX_BATCH {
+                        let Ok(op) = ops.try_recv() else { break };
+                        batch.push(op);
+                    }
+                    return true;
+                }
+                Err(mpsc::error::TryRecvError::Empty) => self.index_step(),
+                Err(mpsc::error::TryRecvError::Disconnected) => return false,
+            }
+        }
     }
 
     fn checkpoint(&self) {
@@ -294,7 +321,8 @@ impl Writer {
         match result {
             Ok(outcomes) => {
                 for (append, outcome) in appends.drain(..).zip(outcomes) {
-                    if let Outcome::Stored { conv, .. } = &outcome {
+                    if let Outcome::Stored { conv, id, .. } = &outcome {
+                        self.newest_id = self.newest_id.max(*id);
                         for person in conv.participants().into_iter().flatten() {
                             self.dms.entry(person.to_owned()).or_default().insert(conv.clone());
                         }

@@ -151,7 +151,9 @@ impl Writer {
     }
 
     fn save(&mut self, conv: &ConvKey, id: i64, text: &str, extras: &Extras, rev: u64) -> rusqlite::Result<()> {
+        let indexed = self.indexed;
         let tx = self.conn.transaction()?;
+        Self::reindex(&tx, indexed, id, text)?;
         tx.prepare_cached("UPDATE messages SET text = ?2, extra = ?3, rev = ?4 WHERE id = ?1")?.execute((
             id,
             text,
