@@ -24,6 +24,7 @@ const COMMANDS: &[&str] = &[
     "remove_member",
     "pin_message",
     "search_room",
+    "export_room",
     "join_room",
     "leave_room",
     "create_room",

@@ -10,6 +10,7 @@
 //! - `connection`: one chat socket's read/write/ping loop; `echo`: the echo endpoint's.
 //! - `api`: `POST /api/v1/rooms/{room}/messages` for scripts with a bot token (`bots` makes them).
 //! - [`demo`]: the demo bots (`parlor-server demo ticker|echo`), clients of a running server.
+//! - [`transcript`]: a room's history as Markdown, HTML or JSON (`parlor-server export`).
 //! - `accounts`: who may use a nickname — registered accounts (argon2id, session tokens) and device claims.
 //! - `session`: what a client's requests mean — greeting, rate limiting, validation, each command.
 //! - `hub`: who is online, in which rooms, who is typing (memory only).
@@ -49,6 +50,7 @@ mod session;
 mod shutdown;
 mod store;
 mod tls;
+pub mod transcript;
 mod web;
 
 pub use bots::{create_bot_token, BotError};

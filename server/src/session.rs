@@ -244,9 +244,7 @@ impl Session {
             ClientMessage::ClearHands { room } => self.clear_hands(&identity, &room),
             ClientMessage::Vote { room, seq, choices } => self.change(&identity, &room, seq, Edit::Vote(choices)).await,
             ClientMessage::ClosePoll { room, seq } => self.change(&identity, &room, seq, Edit::ClosePoll).await,
-            ClientMessage::React { room, seq, emoji, on } => {
-                self.change(&identity, &room, seq, Edit::React { emoji, on }).await
-            }
+            ClientMessage::React { room, seq, emoji, on } => self.react(&identity, &room, seq, emoji, on).await,
             ClientMessage::Edit { room, seq, text } => self.edit(&identity, &room, seq, text).await,
             ClientMessage::Delete { room, seq } => self.change(&identity, &room, seq, Edit::Delete).await,
             ClientMessage::Publish { room, points } => self.publish(&identity, &room, points),

@@ -20,7 +20,8 @@ const ANSWER_WAIT: Duration = Duration::from_secs(5);
 /// Where `<FILL>` in a template is replaced by generated text.
 const FILL: &str = "<FILL>";
 /// Events caused by other connections, skipped while waiting for an answer.
-const NOISE: &[&str] = &["member_joined", "member_left", "typing", "message", "room_created", "topic"];
+const NOISE: &[&str] =
+    &["member_joined", "member_left", "typing", "message", "room_created", "topic", "data", "message_updated"];
 
 #[derive(Debug, Deserialize)]
 struct Corpus {

@@ -23,4 +23,5 @@ mod resume;
 mod search;
 mod security;
 mod storage;
+mod transcript;
 mod web;

@@ -1,9 +1,10 @@
 //! The commands the UI invokes (docs/APP-BRIDGE.md). Each is thin: check input, call the session, host or settings,
 //! and turn failures into an [`AppError`] the UI can branch on.
 
+use parlor_server::transcript;
 use serde::Serialize;
 use tauri::ipc::Channel;
-use tauri::{AppHandle, Runtime, State};
+use tauri::{AppHandle, Manager, Runtime, State};
 
 use parlor_client::trust::{self, Fingerprint};
 use parlor_client::{Draft, Password};
@@ -449,6 +450,34 @@ pub async fn host_stop(state: State<'_, AppState>) -> Result<(), AppError> {
         hosted.stop().await;
     }
     Ok(())
+}
+
+/// Host: writes a room's transcript (with poll results) from this computer's hosted server, as `format` (`md`,
+/// `html` or `json`), into the Downloads folder, and returns the file's path. Works after hosting stopped too.
+#[tauri::command]
+pub async fn export_room<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    room: String,
+    format: String,
+) -> Result<String, AppError> {
+    let format = transcript::Format::parse(&format).ok_or_else(|| {
+        AppError::InvalidInput(format!("{format:?} is not a transcript format; choose md, html or json"))
+    })?;
+    let history = state.data_dir.join("server");
+    let folder = app.path().download_dir().unwrap_or_else(|_| state.data_dir.join("exports"));
+    let write = move || -> Result<String, AppError> {
+        let text = transcript::export(&history, &room, format).map_err(|err| match err {
+            transcript::TranscriptError::Database(err) => AppError::Storage(err.to_string()),
+            other => AppError::InvalidInput(format!("{other}; only rooms this computer hosted can be exported")),
+        })?;
+        std::fs::create_dir_all(&folder).map_err(|err| AppError::Storage(err.to_string()))?;
+        // The file name is built from letters, digits, '-' and '_' only: it stays in the folder.
+        let path = folder.join(transcript::file_name(&room, format, transcript::now_ms()));
+        std::fs::write(&path, text).map_err(|err| AppError::Storage(format!("{}: {err}", path.display())))?;
+        Ok(path.display().to_string())
+    };
+    tokio::task::spawn_blocking(write).await.map_err(|err| AppError::Internal(err.to_string()))?
 }
 
 /// What is being hosted, if anything.

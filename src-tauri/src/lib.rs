@@ -103,6 +103,7 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Result<()> {
             commands::remove_member,
             commands::pin_message,
             commands::search_room,
+            commands::export_room,
             commands::load_history,
             commands::host_start,
             commands::host_stop,

@@ -8,6 +8,7 @@ use std::io::IsTerminal;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use parlor_server::demo::{self, BotOptions};
+use parlor_server::transcript;
 use parlor_server::{Config, ServerPassword, DEFAULT_BIND};
 
 /// Parlor's LAN chat server. Clients connect to ws://ADDRESS/ws.
@@ -89,6 +90,19 @@ enum Command {
     /// Demo bots, as the tutorials had them, talking to a running server.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// Write a room's transcript (every stored message, with poll results) as Markdown, HTML or JSON. Reads the
+    /// history database directly; the server may be running.
+    Export {
+        /// The room.
+        #[arg(long)]
+        room: String,
+        /// md, html or json.
+        #[arg(long, default_value = "md")]
+        format: String,
+        /// Where to write it (default: parlor-ROOM-DATE.EXT in the current directory; `-` for standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -162,6 +176,27 @@ async fn run_command(command: Command, data_dir: Option<PathBuf>) -> anyhow::Res
                 "Bot {name:?} can now post with this token (shown once; run again for another): \
                  `Authorization: Bearer TOKEN` on POST /api/v1/rooms/ROOM/messages, or `auth.token` in `hello`."
             );
+        }
+        Command::Export { room, format, out } => {
+            let data_dir = match data_dir {
+                Some(dir) => dir,
+                None => {
+                    Config::default_data_dir().context("this OS has no per-user data directory; pass --data-dir")?
+                }
+            };
+            let format = transcript::Format::parse(&format)
+                .with_context(|| format!("--format {format:?}: choose md, html or json"))?;
+            let text = transcript::export(&data_dir, &room, format)?;
+            match out {
+                Some(path) if path.as_os_str() == "-" => print!("{text}"),
+                out => {
+                    let path = out.unwrap_or_else(|| {
+                        PathBuf::from(transcript::file_name(&room, format, parlor_server::transcript::now_ms()))
+                    });
+                    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+                    eprintln!("Wrote the transcript of {room:?} to {}", path.display());
+                }
+            }
         }
         Command::Demo(DemoCommand::Ticker { bot, every_ms }) => {
             let every = std::time::Duration::from_millis(every_ms.max(20));

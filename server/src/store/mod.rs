@@ -11,7 +11,7 @@
 mod checkpoint;
 mod conv;
 mod extras;
-mod query;
+pub(crate) mod query;
 mod schema;
 mod writer;
 
