@@ -50,6 +50,7 @@ mod config;
 mod connection;
 mod error;
 mod event;
+pub mod join_code;
 mod outbox;
 mod outcome;
 mod pacing;

@@ -9,6 +9,7 @@
 //! - [`server`]: what the server sends ([`ServerEvent`]) and the records inside it.
 //! - [`extras`]: what a message carries besides text (polls, reactions, quotes) and its rules.
 //! - [`series`]: live data points (`publish`, `data`) for charts.
+//! - [`join_code`]: the short code a student types to find the host's server on the LAN.
 //! - [`code`]: stable error codes ([`ErrorCode`]) and WebSocket close codes ([`CloseCode`]).
 //! - [`secret`]: [`Secret`], a string that never prints; [`depth`]: the JSON nesting check run before parsing.
 //! - [`names`]: the rules for nicknames, room names, message text and client ids, shared so a client can check
@@ -20,6 +21,7 @@ pub mod client;
 pub mod code;
 pub mod depth;
 pub mod extras;
+pub mod join_code;
 pub mod names;
 pub mod secret;
 pub mod series;

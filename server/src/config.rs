@@ -30,6 +30,9 @@ pub struct Config {
     /// Web page origins (e.g. `http://10.0.0.5:8080`) allowed to open WebSockets besides the server's own pages;
     /// any other browser page is refused, so a site a student visits cannot talk to the server in their name.
     pub allowed_origins: Vec<String>,
+    /// The UDP port to answer join codes on ([`parlor_protocol::join_code`]), on the same address as `bind`;
+    /// `None` turns join codes off, port 0 picks a free port (for tests).
+    pub discovery_port: Option<u16>,
 }
 
 /// The server password. Its `Debug` output is redacted so it never reaches a log.
@@ -73,6 +76,7 @@ impl Config {
             tls: false,
             allow_plain: false,
             allowed_origins: Vec::new(),
+            discovery_port: Some(parlor_protocol::join_code::DISCOVERY_PORT),
         }
     }
 

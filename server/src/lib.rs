@@ -35,6 +35,7 @@ mod bots;
 mod config;
 mod connection;
 pub mod demo;
+mod discovery;
 mod echo;
 mod error;
 mod http;

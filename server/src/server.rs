@@ -94,6 +94,8 @@ pub struct RunningServer {
     task: JoinHandle<()>,
     shared: Arc<Shared>,
     shutdown: Shutdown,
+    /// The join code and the UDP address answering it, when join codes are on.
+    join: Option<(String, SocketAddr)>,
 }
 
 impl RunningServer {
@@ -106,6 +108,17 @@ impl RunningServer {
     /// (`wss://HOST:PORT/ws#sha256=…`) so clients can check they reached this server.
     pub fn tls_fingerprint(&self) -> Option<&str> {
         self.shared.tls.as_ref().map(|tls| tls.fingerprint.as_str())
+    }
+
+    /// The join code students can type instead of the address (e.g. `K7P3QX`; show it with
+    /// [`parlor_protocol::join_code::display`]), when join codes are on and their port was free.
+    pub fn join_code(&self) -> Option<&str> {
+        self.join.as_ref().map(|(code, _)| code.as_str())
+    }
+
+    /// Where the join code is answered (UDP), for clients that look on this computer or a chosen port.
+    pub fn join_code_addr(&self) -> Option<SocketAddr> {
+        self.join.as_ref().map(|(_, addr)| *addr)
     }
 
     /// The moderator token (also in the data directory's `moderator-token`), so an app that embeds the server can
@@ -136,7 +149,7 @@ impl RunningServer {
 
 /// Opens the data directory and database, binds the address, and starts serving on the current tokio runtime.
 pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
-    let Config { bind, data_dir, limits, password, tls, allow_plain, allowed_origins } = config;
+    let Config { bind, data_dir, limits, password, tls, allow_plain, allowed_origins, discovery_port } = config;
     std::fs::create_dir_all(&data_dir).map_err(|source| ServerError::DataDir { path: data_dir.clone(), source })?;
     let path = data_dir.join(DATABASE_FILE);
     let store_limits = limits.clone();
@@ -186,8 +199,35 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     });
     let (trigger, shutdown) = shutdown::channel();
     tracing::info!(%local_addr, data_dir = %data_dir.display(), "listening");
+    let join = match discovery_port {
+        Some(port) => answer_join_codes(SocketAddr::new(bind.ip(), port), local_addr.port(), &shared, &shutdown).await,
+        None => None,
+    };
     let task = tokio::spawn(run(listener, shared.clone(), shutdown.clone(), writer));
-    Ok(RunningServer { local_addr, trigger, task, shared, shutdown })
+    Ok(RunningServer { local_addr, trigger, task, shared, shutdown, join })
+}
+
+/// Starts answering this server's join code on `addr` (UDP). A busy port (another server on this computer) only
+/// costs the join code: the server runs on, reachable by address and link.
+async fn answer_join_codes(
+    addr: SocketAddr,
+    chat_port: u16,
+    shared: &Arc<Shared>,
+    shutdown: &Shutdown,
+) -> Option<(String, SocketAddr)> {
+    let code = crate::discovery::new_code()?;
+    let socket = match tokio::net::UdpSocket::bind(addr).await {
+        Ok(socket) => Arc::new(socket),
+        Err(err) => {
+            tracing::warn!(%err, %addr, "cannot answer join codes (is another Parlor server running here?)");
+            return None;
+        }
+    };
+    let local = socket.local_addr().ok()?;
+    let fingerprint = shared.tls.as_ref().map(|tls| tls.fingerprint.clone());
+    let answer = parlor_protocol::join_code::JoinAnswer { port: chat_port, fingerprint };
+    tokio::spawn(crate::discovery::serve(socket, code.clone(), answer, shutdown.clone()));
+    Some((code, local))
 }
 
 /// Connections the kernel may queue before they are accepted. tokio's default (128) overflows when a whole class

@@ -78,3 +78,20 @@ async fn shutdown_says_going_away_and_keeps_what_was_acked() {
     let mut bo = server.client("bo").await;
     assert_eq!(bo.join("lobby", None).await.last_seq, seq);
 }
+
+#[tokio::test]
+async fn a_student_finds_the_server_by_its_join_code() {
+    use parlor_client::join_code;
+
+    let server = crate::util::TestServer::start().await;
+    let running = server.running();
+    let code = running.join_code().expect("a join code").to_owned();
+    let target = running.join_code_addr().expect("answered somewhere");
+    let link = join_code::find(&parlor_protocol::join_code::display(&code).to_lowercase(), &[target], join_code::WAIT)
+        .await
+        .expect("the server answers its code");
+    assert_eq!(link, server.url(), "the link is built from where the answer came from");
+    let wrong = if code == "AAAAAA" { "BBBBBB" } else { "AAAAAA" };
+    let missing = join_code::find(wrong, &[target], std::time::Duration::from_millis(300)).await;
+    assert!(matches!(missing, Err(parlor_client::ClientError::InvalidInput(m)) if m.contains("no server")));
+}

@@ -52,6 +52,11 @@ impl TestServer {
         Self { server: Some(server), dir, limits, password, configure: |_| {} }
     }
 
+    /// The running server.
+    pub fn running(&self) -> &RunningServer {
+        self.server.as_ref().expect("the server is running")
+    }
+
     pub fn addr(&self) -> SocketAddr {
         self.server.as_ref().expect("server running").local_addr()
     }
@@ -117,6 +122,8 @@ async fn boot(
     config.password = password;
     config.bind = SocketAddr::from(([127, 0, 0, 1], port));
     config.limits = limits.clone();
+    // Tests run many servers at once: each answers join codes on a port of its own.
+    config.discovery_port = Some(0);
     configure(&mut config);
     parlor_server::start(config).await.expect("server starts")
 }

@@ -126,6 +126,13 @@ pub async fn connect<R: Runtime>(
     remember: bool,
     on_event: Channel<UiEvent>,
 ) -> Result<Connected, AppError> {
+    // A join code (e.g. K7P-3QX) is looked up on the network first; the server that answers gives its join link.
+    let url = if parlor_protocol::join_code::is_code(&url) {
+        let targets = parlor_client::join_code::default_targets();
+        parlor_client::join_code::find(&url, &targets, parlor_client::join_code::WAIT).await?
+    } else {
+        url
+    };
     let address = address::normalize(&url)?;
     let nick = nick.trim().to_owned();
     parlor_protocol::names::validate_nick(&nick)

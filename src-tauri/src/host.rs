@@ -34,6 +34,8 @@ pub struct HostInfo {
     pub local_url: String,
     /// The certificate's SHA-256 fingerprint grouped by four digits, to read aloud; `None` without TLS.
     pub fingerprint: Option<String>,
+    /// The join code students can type instead of a link (`K7P-3QX`), when the server answers one.
+    pub join_code: Option<String>,
 }
 
 /// A running hosted server.
@@ -79,7 +81,9 @@ impl Hosted {
             (false, _) => (vec![local_url.clone()], None),
         };
         tracing::info!(port, lan, fingerprint = fingerprint.as_deref().unwrap_or("none"), "hosting");
-        Ok(Self { server, info: HostInfo { port, lan, urls, local_url, fingerprint }, moderator_token })
+        let join_code = server.join_code().map(parlor_protocol::join_code::display);
+        let info = HostInfo { port, lan, urls, local_url, fingerprint, join_code };
+        Ok(Self { server, info, moderator_token })
     }
 
     /// What to show.

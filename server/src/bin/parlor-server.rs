@@ -294,6 +294,12 @@ async fn main() -> anyhow::Result<()> {
         }
         None => println!("Parlor server listening on ws://{addr}/ws (history in {})", data_dir.display()),
     }
+    if let Some(code) = server.join_code() {
+        eprintln!(
+            "Join code: {} — students type it in the app instead of the address.",
+            parlor_protocol::join_code::display(code)
+        );
+    }
     eprintln!(
         "To moderate (lock rooms, slow mode), send the token in {} with a `moderate` request; keep it private.",
         data_dir.join(parlor_server::MODERATOR_TOKEN_FILE).display()
