@@ -25,6 +25,7 @@ const COMMANDS: &[&str] = &[
     "pin_message",
     "search_room",
     "export_room",
+    "set_room_password",
     "join_room",
     "leave_room",
     "create_room",

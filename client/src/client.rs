@@ -7,7 +7,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use parlor_protocol::extras::{validate_reaction, POLL_MAX_OPTIONS, POLL_MIN_OPTIONS, POLL_OPTION_MAX_CHARS};
-use parlor_protocol::{names, ClientMessage, Conversation, Limits, PollSpec};
+use parlor_protocol::{names, ClientMessage, Conversation, Limits, PollSpec, Secret};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -76,7 +76,34 @@ impl Client {
     /// after every reconnect, resuming where the client left off. While offline the join waits for the connection.
     pub fn join(&self, room: &str) -> Result<(), ClientError> {
         let room = conversation(room)?.display();
-        self.command(Command::Join(room))
+        self.command(Command::Join(room, None))
+    }
+
+    /// Joins a room that has a password (the first time: the server remembers who entered). Online only, since a
+    /// mistyped password should be answered now (`wrong_room_password`), not after a reconnect.
+    pub fn join_with_password(&self, room: &str, password: &str) -> Result<(), ClientError> {
+        let room = room_only(room)?;
+        match self.state() {
+            ConnectionState::Online => self.command(Command::Join(room, Some(Secret::new(password)))),
+            ConnectionState::Offline { .. } => Err(ClientError::Stopped),
+            _ => Err(ClientError::NotConnected),
+        }
+    }
+
+    /// Creates a room with a password that others give the first time they enter (moderators never do).
+    pub fn create_room_with_password(&self, room: &str, topic: &str, password: &str) -> Result<(), ClientError> {
+        let room = room_only(room)?;
+        self.check_topic(topic)?;
+        let topic = (!topic.is_empty()).then(|| topic.to_owned());
+        let password = (!password.is_empty()).then(|| Secret::new(password));
+        self.request(ClientMessage::CreateRoom { room, topic, password })
+    }
+
+    /// Moderators: gives `room` a password, or (empty) removes it; the answer is `room_list`.
+    pub fn set_room_password(&self, room: &str, password: &str) -> Result<(), ClientError> {
+        let room = room_only(room)?;
+        let password = (!password.is_empty()).then(|| Secret::new(password));
+        self.request(ClientMessage::SetRoomPassword { room, password })
     }
 
     /// Leaves a room (not a direct conversation: those cannot be left).
@@ -225,7 +252,7 @@ impl Client {
         let room = room_only(room)?;
         self.check_topic(topic)?;
         let topic = (!topic.is_empty()).then(|| topic.to_owned());
-        self.request(ClientMessage::CreateRoom { room, topic })
+        self.request(ClientMessage::CreateRoom { room, topic, password: None })
     }
 
     /// Changes the topic of a joined room (empty clears it).

@@ -26,6 +26,9 @@ const JOIN_ERRORS: &[ErrorCode] = &[
     ErrorCode::InvalidRoom,
     ErrorCode::InvalidNick,
     ErrorCode::NoSuchUser,
+    ErrorCode::RoomPasswordRequired,
+    ErrorCode::WrongRoomPassword,
+    ErrorCode::RemovedFromRoom,
     ErrorCode::StorageFailed,
 ];
 
@@ -52,6 +55,9 @@ pub(crate) struct Session {
     /// Joins sent and not yet answered, with the `after` and `after_rev` each carried (the tracker needs `after` to
     /// read `joined`; a retried join repeats both).
     joins: HashMap<String, (Option<u64>, Option<u64>)>,
+    /// Room passwords given for joins not yet answered (the server remembers who entered, so only the first join of
+    /// a room needs one).
+    passwords: HashMap<String, Secret>,
     /// Rooms whose join the server refused on this connection: their queued messages go out anyway and come back
     /// refused, instead of waiting for a join that will never succeed.
     join_failed: HashSet<String>,
@@ -74,6 +80,7 @@ impl Session {
             pacer: Pacer::for_limits(&welcome.limits, now),
             queue: VecDeque::new(),
             joins: HashMap::new(),
+            passwords: HashMap::new(),
             join_failed: HashSet::new(),
             in_flight: None,
             retry_at: None,
@@ -123,7 +130,12 @@ impl Session {
         let joins: Vec<(String, Option<u64>, Option<u64>)> =
             rooms.into_iter().map(|room| (room.clone(), self.joins[room].0, self.joins[room].1)).collect();
         for (room, after, after_rev) in joins {
-            self.queue.push_back(ClientMessage::Join { room, after, after_rev });
+            self.queue.push_back(ClientMessage::Join {
+                password: self.passwords.get(&room).cloned(),
+                room,
+                after,
+                after_rev,
+            });
         }
         if let Some(message) = &self.in_flight {
             let queued = self
@@ -140,9 +152,14 @@ impl Session {
     /// Carries out a command from the application.
     pub(crate) fn on_command(&mut self, core: &mut Core, command: Command) {
         match command {
-            Command::Join(room) => {
+            Command::Join(room, password) => {
                 let after = core.tracker.join(&room);
                 self.join_failed.remove(&room);
+                if let Some(password) = password {
+                    self.passwords.insert(room.clone(), password);
+                    // A join already on its way goes again, with the password.
+                    self.joins.remove(&room);
+                }
                 if !self.joins.contains_key(&room) {
                     self.join(core, room, after);
                 }
@@ -168,6 +185,7 @@ impl Session {
                 }
             }
             ServerEvent::Joined(joined) => {
+                self.passwords.remove(&joined.room);
                 let after = self.joins.remove(&joined.room).and_then(|(after, _)| after);
                 core.tracker.joined(&joined.room, after, joined.last_seq);
                 core.tracker.changed(&joined.room, joined.last_rev);
@@ -213,6 +231,7 @@ impl Session {
             } else {
                 tracing::info!(%room, code = %error.code, "join refused");
                 self.joins.remove(&room);
+                self.passwords.remove(&room);
                 core.tracker.leave(&room);
                 self.join_failed.insert(room);
             }
@@ -297,7 +316,12 @@ impl Session {
     fn join(&mut self, core: &Core, room: String, after: Option<u64>) {
         let after_rev = after.and_then(|_| core.tracker.rev(&room));
         self.joins.insert(room.clone(), (after, after_rev));
-        self.queue.push_back(ClientMessage::Join { room, after, after_rev });
+        self.queue.push_back(ClientMessage::Join {
+            password: self.passwords.get(&room).cloned(),
+            room,
+            after,
+            after_rev,
+        });
     }
 
     fn join_queued(&self, room: &str) -> bool {

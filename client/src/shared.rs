@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use parlor_protocol::{ClientMessage, Limits, ServerEvent};
+use parlor_protocol::{ClientMessage, Limits, Secret, ServerEvent};
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::event::ClientEvent;
@@ -13,8 +13,9 @@ use crate::tracker::Tracker;
 /// What the [`crate::Client`] handle asks of the connection task. Room names are already checked and folded.
 #[derive(Debug)]
 pub(crate) enum Command {
-    /// Join a room or open a direct conversation; remembered and repeated after every reconnect.
-    Join(String),
+    /// Join a room or open a direct conversation, with the room's password if given; remembered and repeated
+    /// after every reconnect (without the password: the server remembers who entered).
+    Join(String, Option<Secret>),
     /// Leave a room; it is no longer rejoined.
     Leave(String),
     /// A message was added to the outbox: send it when its turn comes.
@@ -73,7 +74,8 @@ impl Core {
     /// Handles a command while there is no connection: joins and leaves shape the next one, the rest is dropped.
     pub(crate) fn offline(&mut self, command: Command) {
         match command {
-            Command::Join(room) => {
+            Command::Join(room, _password) => {
+                // Remembered for the next connection; a room password is only good online (see `Client::join`).
                 self.tracker.join(&room);
             }
             Command::Leave(room) => self.tracker.leave(&room),

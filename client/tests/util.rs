@@ -337,7 +337,7 @@ impl RawClient {
     }
 
     pub async fn join(&mut self, room: &str) {
-        self.send(&ClientMessage::Join { room: room.into(), after: None, after_rev: None }).await;
+        self.send(&ClientMessage::Join { room: room.into(), after: None, after_rev: None, password: None }).await;
         self.recv_until(|e| matches!(e, ServerEvent::Joined(j) if j.room == room).then_some(())).await;
     }
 

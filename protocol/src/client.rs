@@ -41,6 +41,9 @@ pub enum ClientMessage {
         /// also sends every message up to `after` that changed since (votes, reactions, edits, deletions).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         after_rev: Option<u64>,
+        /// The room's password, for a room that has one and that this nickname has not entered before.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        password: Option<Secret>,
     },
     /// Leave a room; the others see the client go.
     Leave {
@@ -54,6 +57,9 @@ pub enum ClientMessage {
         /// An optional topic shown to everyone in it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         topic: Option<String>,
+        /// A password people need to enter the room the first time (moderators never do).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        password: Option<Secret>,
     },
     /// Change the topic of a room the client has joined.
     SetTopic {
@@ -189,6 +195,14 @@ pub enum ClientMessage {
         /// Who.
         nick: String,
     },
+    /// Moderators: give a room a password (or, with none, remove it). Who has entered keeps entering freely.
+    SetRoomPassword {
+        /// The room.
+        room: String,
+        /// The new password; absent or `null` removes it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        password: Option<Secret>,
+    },
     /// Moderators: pin a message at the top of the room for everyone (replacing any pinned one).
     Pin {
         /// The room.
@@ -307,6 +321,7 @@ impl ClientMessage {
             Self::Unmute { .. } => "unmute",
             Self::Remove { .. } => "remove",
             Self::Readmit { .. } => "readmit",
+            Self::SetRoomPassword { .. } => "set_room_password",
             Self::Pin { .. } => "pin",
             Self::Unpin { .. } => "unpin",
             Self::Acknowledge { .. } => "acknowledge",
@@ -353,6 +368,7 @@ pub const CLIENT_TYPES: &[&str] = &[
     "unmute",
     "remove",
     "readmit",
+    "set_room_password",
     "pin",
     "unpin",
     "acknowledge",
@@ -453,9 +469,9 @@ mod tests {
                 password: Some("door".into()),
                 auth: Some(Auth { password: None, token: Some("t0k".into()), device: Some("dev".into()) }),
             },
-            ClientMessage::Join { room: "lobby".into(), after: Some(4), after_rev: Some(2) },
+            ClientMessage::Join { room: "lobby".into(), after: Some(4), after_rev: Some(2), password: None },
             ClientMessage::Leave { room: "lobby".into() },
-            ClientMessage::CreateRoom { room: "maths".into(), topic: None },
+            ClientMessage::CreateRoom { room: "maths".into(), topic: None, password: None },
             ClientMessage::SetTopic { room: "maths".into(), topic: "fractions".into() },
             ClientMessage::ListRooms,
             ClientMessage::Who { room: "lobby".into() },
@@ -499,6 +515,13 @@ mod tests {
             ClientMessage::Unmute { room: "maths".into(), nick: "bo".into() },
             ClientMessage::Remove { room: "maths".into(), nick: "bo".into() },
             ClientMessage::Readmit { room: "maths".into(), nick: "bo".into() },
+            ClientMessage::SetRoomPassword { room: "maths".into(), password: Some("blue whale".into()) },
+            ClientMessage::Join {
+                room: "maths".into(),
+                after: None,
+                after_rev: None,
+                password: Some("blue whale".into()),
+            },
             ClientMessage::Pin { room: "maths".into(), seq: 3 },
             ClientMessage::Unpin { room: "maths".into() },
             ClientMessage::Acknowledge { room: "maths".into(), seq: 3 },

@@ -91,6 +91,10 @@ pub enum ErrorCode {
     InvalidReaction,
     /// A `publish` without series, with more than 8, or with a badly named one.
     InvalidData,
+    /// The room has a password and `join` carried none (the first time this nickname enters it).
+    RoomPasswordRequired,
+    /// The room's password in `join` is wrong.
+    WrongRoomPassword,
     /// A `search` with no words, or more than 200 characters.
     InvalidQuery,
     /// A moderator muted this participant in the room: they may read, vote and react, not post.
@@ -153,6 +157,8 @@ impl ErrorCode {
             Self::InvalidData => "invalid_data",
             Self::Muted => "muted",
             Self::InvalidQuery => "invalid_query",
+            Self::RoomPasswordRequired => "room_password_required",
+            Self::WrongRoomPassword => "wrong_room_password",
             Self::RemovedFromRoom => "removed_from_room",
             Self::NotAnAnnouncement => "not_an_announcement",
             Self::InvalidTopic => "invalid_topic",

@@ -238,6 +238,9 @@ pub struct RoomInfo {
     pub topic: String,
     /// How many are in it now.
     pub members: u32,
+    /// Entering it the first time needs its password.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub has_password: bool,
 }
 
 /// A direct conversation the user has.
@@ -467,7 +470,9 @@ mod tests {
             ServerEvent::MemberLeft { room: "lobby".into(), nick: "bo".into(), reason: LeaveReason::Disconnected },
             ServerEvent::Error(ErrorEvent::new(ErrorCode::NotInRoom, "join first").in_room("maths")),
             ServerEvent::History(HistoryPage { room: "@bo".into(), messages: vec![sample_message()], has_more: false }),
-            ServerEvent::RoomList { rooms: vec![RoomInfo { room: "lobby".into(), topic: "t".into(), members: 2 }] },
+            ServerEvent::RoomList {
+                rooms: vec![RoomInfo { room: "lobby".into(), topic: "t".into(), members: 2, has_password: false }],
+            },
             ServerEvent::Pong { nonce: Some("n".into()) },
         ];
         for event in events {

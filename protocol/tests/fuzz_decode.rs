@@ -504,7 +504,7 @@ fn fields_of_type(kind: &str) -> &'static [&'static str] {
         "\"publish\"" => &["room", "points"],
         "\"mute\"" | "\"unmute\"" | "\"remove\"" | "\"readmit\"" => &["room", "nick"],
         "\"pin\"" | "\"acknowledge\"" => &["room", "seq"],
-        "\"unpin\"" => &["room"],
+        "\"unpin\"" | "\"set_room_password\"" => &["room"],
         "\"search\"" => &["room", "query"],
         _ => &[],
     }
@@ -747,10 +747,11 @@ fn client_message() -> impl Strategy<Value = ClientMessage> {
         (text(), any::<Option<u64>>(), any::<Option<u64>>()).prop_map(|(room, after, after_rev)| ClientMessage::Join {
             room,
             after,
-            after_rev
+            after_rev,
+            password: None
         }),
         text().prop_map(|room| ClientMessage::Leave { room }),
-        (text(), opt_text()).prop_map(|(room, topic)| ClientMessage::CreateRoom { room, topic }),
+        (text(), opt_text()).prop_map(|(room, topic)| ClientMessage::CreateRoom { room, topic, password: None }),
         (text(), text()).prop_map(|(room, topic)| ClientMessage::SetTopic { room, topic }),
         Just(ClientMessage::ListRooms),
         text().prop_map(|room| ClientMessage::Who { room }),
@@ -786,6 +787,8 @@ fn client_message() -> impl Strategy<Value = ClientMessage> {
         (text(), text()).prop_map(|(room, nick)| ClientMessage::Readmit { room, nick }),
         (text(), any::<u64>()).prop_map(|(room, seq)| ClientMessage::Pin { room, seq }),
         text().prop_map(|room| ClientMessage::Unpin { room }),
+        (text(), opt_text())
+            .prop_map(|(room, password)| ClientMessage::SetRoomPassword { room, password: password.map(Secret::new) }),
         (text(), any::<u64>()).prop_map(|(room, seq)| ClientMessage::Acknowledge { room, seq }),
         (text(), nasty_text(40), any::<Option<u64>>(), any::<Option<u32>>())
             .prop_map(|(room, query, before, limit)| ClientMessage::Search { room, query, before, limit }),
@@ -847,9 +850,10 @@ fn encode_variant(
 fn fields_of(message: &ClientMessage) -> &'static [&'static str] {
     match message {
         ClientMessage::Hello { .. } => &["protocol", "nick", "client", "password", "auth"],
-        ClientMessage::Join { .. } => &["room", "after", "after_rev"],
+        ClientMessage::Join { .. } => &["room", "after", "after_rev", "password"],
         ClientMessage::Leave { .. } | ClientMessage::Who { .. } => &["room"],
-        ClientMessage::CreateRoom { .. } | ClientMessage::SetTopic { .. } => &["room", "topic"],
+        ClientMessage::CreateRoom { .. } => &["room", "topic", "password"],
+        ClientMessage::SetTopic { .. } => &["room", "topic"],
         ClientMessage::ListRooms => &[],
         ClientMessage::Send { .. } => &["room", "text", "client_id", "poll", "reply_to", "announce"],
         ClientMessage::Vote { .. } => &["room", "seq", "choices"],
@@ -863,6 +867,7 @@ fn fields_of(message: &ClientMessage) -> &'static [&'static str] {
         | ClientMessage::Readmit { .. } => &["room", "nick"],
         ClientMessage::Pin { .. } | ClientMessage::Acknowledge { .. } => &["room", "seq"],
         ClientMessage::Unpin { .. } => &["room"],
+        ClientMessage::SetRoomPassword { .. } => &["room", "password"],
         ClientMessage::Search { .. } => &["room", "query", "before", "limit"],
         ClientMessage::Typing { .. } => &["room", "typing"],
         ClientMessage::History { .. } => &["room", "before", "after", "limit"],

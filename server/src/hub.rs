@@ -4,7 +4,7 @@
 //! `std::sync::Mutex` guards it: no lock is held across an `.await`, and fan-out under the lock only pushes shared
 //! frames into unbounded outboxes, which never blocks.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
@@ -52,6 +52,9 @@ struct Room {
     hands: Vec<PeerId>,
     /// The newest live data events (at most [`DATA_WINDOW`]), encoded, for those who join later.
     recent_data: VecDeque<Frame>,
+    /// The room's password (argon2id), if it has one, and who entered it already (folded nicknames).
+    password_hash: Option<String>,
+    admitted: HashSet<String>,
 }
 
 /// How a moderator changes a room's rules.
@@ -170,10 +173,14 @@ impl Hub {
     }
 
     /// Adds a room created in the store and tells everyone online.
-    pub(crate) fn add_room(&self, room: &str, topic: &str) -> RoomInfo {
+    pub(crate) fn add_room(&self, room: &str, topic: &str, password_hash: Option<String>, creator: &str) -> RoomInfo {
         let mut state = self.lock();
-        state.rooms.insert(room.to_owned(), Room { topic: topic.to_owned(), ..Room::default() });
-        let info = RoomInfo { room: room.to_owned(), topic: topic.to_owned(), members: 0 };
+        let has_password = password_hash.is_some();
+        let admitted = HashSet::from([creator.to_owned()]);
+        state
+            .rooms
+            .insert(room.to_owned(), Room { topic: topic.to_owned(), password_hash, admitted, ..Room::default() });
+        let info = RoomInfo { room: room.to_owned(), topic: topic.to_owned(), members: 0, has_password };
         let frame = encode(&ServerEvent::RoomCreated(info.clone()));
         for peer in state.peers.values() {
             peer.handle.send(&frame);
@@ -308,6 +315,28 @@ impl Hub {
         }
         state.broadcast(room, &encode(&ServerEvent::RoomState(room_state.clone())), Some(from));
         Some(room_state)
+    }
+
+    /// The password hash `key` must match to enter `room`: `None` when the room has no password, or they entered it
+    /// before.
+    pub(crate) fn password_to_enter(&self, room: &str, key: &str) -> Option<String> {
+        let state = self.lock();
+        let entry = state.rooms.get(room)?;
+        entry.password_hash.clone().filter(|_| !entry.admitted.contains(key))
+    }
+
+    /// Sets or clears a room's password.
+    pub(crate) fn set_password(&self, room: &str, hash: Option<String>) {
+        if let Some(entry) = self.lock().rooms.get_mut(room) {
+            entry.password_hash = hash;
+        }
+    }
+
+    /// Remembers that `key` entered `room` with its password.
+    pub(crate) fn admit(&self, room: &str, key: &str) {
+        if let Some(entry) = self.lock().rooms.get_mut(room) {
+            entry.admitted.insert(key.to_owned());
+        }
     }
 
     /// Whether the user `key` was removed from `room` (and so may not join it).
@@ -470,6 +499,7 @@ impl State {
                 room: name.clone(),
                 topic: room.topic.clone(),
                 members: u32::try_from(room.members.len()).unwrap_or(u32::MAX),
+                has_password: room.password_hash.is_some(),
             })
             .collect()
     }

@@ -26,6 +26,7 @@ use moderation::Sanction;
 mod changes;
 mod live;
 mod moderation;
+mod room_password;
 
 /// Messages per history page when the client does not say.
 const DEFAULT_PAGE: u32 = 50;
@@ -215,9 +216,16 @@ impl Session {
             (_, Some(identity)) => identity.clone(),
         };
         let result = match message {
-            ClientMessage::Join { room, after, after_rev } => self.join(&identity, &room, after, after_rev).await,
+            ClientMessage::Join { room, after, after_rev, password } => {
+                self.join(&identity, &room, after, after_rev, password).await
+            }
             ClientMessage::Leave { room } => self.leave(&room),
-            ClientMessage::CreateRoom { room, topic } => self.create_room(&room, topic.unwrap_or_default()).await,
+            ClientMessage::CreateRoom { room, topic, password } => {
+                self.create_room(&identity, &room, topic.unwrap_or_default(), password).await
+            }
+            ClientMessage::SetRoomPassword { room, password } => {
+                self.set_room_password(&identity, &room, password).await
+            }
             ClientMessage::SetTopic { room, topic } => self.set_topic(&identity, &room, topic).await,
             ClientMessage::ListRooms => Ok(Some(ServerEvent::RoomList { rooms: self.shared.hub.rooms() })),
             ClientMessage::Who { room } => self.who(&identity, &room),
@@ -374,12 +382,25 @@ impl Session {
         Err(error(ErrorCode::NotInRoom, format!("join {field:?} first")).in_room(field))
     }
 
-    async fn join(&self, identity: &Identity, room: &str, after: Option<u64>, after_rev: Option<u64>) -> Reply {
+    async fn join(
+        &self,
+        identity: &Identity,
+        room: &str,
+        after: Option<u64>,
+        after_rev: Option<u64>,
+        password: Option<Secret>,
+    ) -> Reply {
         let conversation = conversation(room)?;
+        let admit = match &conversation {
+            Conversation::Room(name) if !identity.moderator => {
+                self.check_room_password(name, identity, password).await?
+            }
+            _ => false,
+        };
         let handle = self.handle.clone();
         let (done, queued) = tokio::sync::oneshot::channel();
         let viewer = identity.key.clone();
-        self.submit(Op::Join { handle, viewer, conversation, after, after_rev, done }).await?;
+        self.submit(Op::Join { handle, viewer, conversation, after, after_rev, admit, done }).await?;
         // Wait until the reply is queued, so the connection's read pause sees a large replay before the next request.
         let _ = queued.await;
         Ok(None)
@@ -407,12 +428,14 @@ impl Session {
         Ok(())
     }
 
-    async fn create_room(&self, field: &str, topic: String) -> Reply {
+    async fn create_room(&self, identity: &Identity, field: &str, topic: String, password: Option<Secret>) -> Reply {
         if let Err(err) = names::validate_room(field) {
             return Err(name_error(ErrorCode::InvalidRoom, "the room name", &err, field).in_room(field));
         }
         self.check_topic(&topic, field)?;
-        self.submit(Op::CreateRoom { handle: self.handle.clone(), room: fold(field), topic }).await
+        let password_hash = self.hash_room_password(password, field).await?;
+        let (handle, room, creator) = (self.handle.clone(), fold(field), identity.key.clone());
+        self.submit(Op::CreateRoom { handle, room, topic, password_hash, creator }).await
     }
 
     async fn set_topic(&self, identity: &Identity, field: &str, topic: String) -> Reply {

@@ -192,7 +192,13 @@ async fn a_resuming_client_gets_what_changed_while_it_was_away() {
     updated(&mut ana, third).await;
 
     let mut bo = server.client("bo").await;
-    bo.send(&ClientMessage::Join { room: "lobby".into(), after: Some(second), after_rev: Some(before.last_rev) }).await;
+    bo.send(&ClientMessage::Join {
+        room: "lobby".into(),
+        after: Some(second),
+        after_rev: Some(before.last_rev),
+        password: None,
+    })
+    .await;
     let mut events = Vec::new();
     while events.len() < 4 {
         let event = bo.recv().await;
@@ -215,7 +221,8 @@ async fn a_resuming_client_gets_what_changed_while_it_was_away() {
     bo.expect_none(std::time::Duration::from_millis(300), |e| matches!(e, ServerEvent::MessageUpdated(_))).await;
 
     let mut cy = server.client("cy").await;
-    cy.send(&ClientMessage::Join { room: "lobby".into(), after: Some(third), after_rev: Some(4) }).await;
+    cy.send(&ClientMessage::Join { room: "lobby".into(), after: Some(third), after_rev: Some(4), password: None })
+        .await;
     let up_to_date = cy
         .recv_until(|e| match e {
             ServerEvent::Joined(joined) => Some(joined),
@@ -241,7 +248,7 @@ async fn more_changes_than_a_resume_holds_are_reported() {
         updated(&mut ana, seq).await;
     }
     let mut bo = server.client("bo").await;
-    bo.send(&ClientMessage::Join { room: "lobby".into(), after: Some(3), after_rev: Some(0) }).await;
+    bo.send(&ClientMessage::Join { room: "lobby".into(), after: Some(3), after_rev: Some(0), password: None }).await;
     let joined = bo
         .recv_until(|e| match e {
             ServerEvent::Joined(joined) => Some(joined),

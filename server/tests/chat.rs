@@ -165,7 +165,8 @@ async fn rooms_are_created_listed_and_given_topics() {
     let server = TestServer::start().await;
     let mut ana = server.client("ana").await;
     let mut bo = server.client("bo").await;
-    ana.send(&ClientMessage::CreateRoom { room: "Maths".into(), topic: Some("fractions".into()) }).await;
+    ana.send(&ClientMessage::CreateRoom { room: "Maths".into(), topic: Some("fractions".into()), password: None })
+        .await;
     let created = bo
         .recv_until(|e| match e {
             ServerEvent::RoomCreated(info) => Some(info),
@@ -174,7 +175,7 @@ async fn rooms_are_created_listed_and_given_topics() {
         .await;
     assert_eq!((created.room.as_str(), created.topic.as_str()), ("maths", "fractions"));
 
-    ana.send(&ClientMessage::CreateRoom { room: "maths".into(), topic: None }).await;
+    ana.send(&ClientMessage::CreateRoom { room: "maths".into(), topic: None, password: None }).await;
     ana.expect_error(ErrorCode::RoomExists).await;
 
     bo.join("maths", None).await;
@@ -197,7 +198,7 @@ async fn rooms_are_created_listed_and_given_topics() {
     let listed: Vec<(&str, &str, u32)> = rooms.iter().map(|r| (r.room.as_str(), r.topic.as_str(), r.members)).collect();
     assert_eq!(listed, [("lobby", "", 0), ("maths", "decimals", 1)]);
 
-    ana.send(&ClientMessage::Join { room: "physics".into(), after: None, after_rev: None }).await;
+    ana.send(&ClientMessage::Join { room: "physics".into(), after: None, after_rev: None, password: None }).await;
     ana.expect_error(ErrorCode::NoSuchRoom).await;
 }
 
@@ -247,7 +248,7 @@ async fn a_send_right_behind_a_join_is_accepted() {
     let server = TestServer::start().await;
     let mut ana = server.client("ana").await;
     // No waiting for `joined`: the two requests travel back to back.
-    ana.send(&ClientMessage::Join { room: "lobby".into(), after: None, after_rev: None }).await;
+    ana.send(&ClientMessage::Join { room: "lobby".into(), after: None, after_rev: None, password: None }).await;
     let ack = ana.say_with_id("lobby", "right away", "pipelined-1").await;
     assert_eq!(ack.seq, 1);
 }

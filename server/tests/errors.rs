@@ -64,7 +64,7 @@ async fn malformed_frames_get_coded_errors_and_the_connection_survives() {
 async fn requests_before_hello_are_refused() {
     let server = TestServer::start().await;
     let mut anon = Client::connect(&server.url()).await;
-    anon.send(&ClientMessage::Join { room: "lobby".into(), after: None, after_rev: None }).await;
+    anon.send(&ClientMessage::Join { room: "lobby".into(), after: None, after_rev: None, password: None }).await;
     anon.expect_error(ErrorCode::HelloRequired).await;
     // A refused send names itself, as every refused send does, so a client can keep it pending.
     anon.send(&ClientMessage::Send {

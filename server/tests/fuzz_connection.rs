@@ -424,9 +424,9 @@ fn request() -> impl Strategy<Value = ClientMessage> {
     prop_oneof![
         2 => hello,
         4 => (room(), sequence(), sequence())
-            .prop_map(|(room, after, after_rev)| ClientMessage::Join { room, after, after_rev }),
+            .prop_map(|(room, after, after_rev)| ClientMessage::Join { room, after, after_rev, password: None }),
         2 => room().prop_map(|room| ClientMessage::Leave { room }),
-        1 => (room(), prop::option::of(topic())).prop_map(|(room, topic)| ClientMessage::CreateRoom { room, topic }),
+        1 => (room(), prop::option::of(topic())).prop_map(|(room, topic)| ClientMessage::CreateRoom { room, topic, password: None }),
         1 => (room(), topic()).prop_map(|(room, topic)| ClientMessage::SetTopic { room, topic }),
         1 => Just(ClientMessage::ListRooms),
         1 => room().prop_map(|room| ClientMessage::Who { room }),
@@ -965,7 +965,12 @@ impl Actor {
             self.act(Action::Request(hello), limits).await;
             if prelude.join_lobby {
                 self.act(
-                    Action::Request(ClientMessage::Join { room: "lobby".into(), after: None, after_rev: None }),
+                    Action::Request(ClientMessage::Join {
+                        room: "lobby".into(),
+                        after: None,
+                        after_rev: None,
+                        password: None,
+                    }),
                     limits,
                 )
                 .await;

@@ -161,7 +161,7 @@ async fn the_demo_ticker_feeds_a_chart_and_the_echo_bot_answers() {
     let mut ana = server.client("ana").await;
     // The ticker creates the room; wait until it exists.
     loop {
-        ana.send(&ClientMessage::Join { room: "lab".into(), after: None, after_rev: None }).await;
+        ana.send(&ClientMessage::Join { room: "lab".into(), after: None, after_rev: None, password: None }).await;
         let outcome = ana
             .recv_until(|e| match e {
                 ServerEvent::Joined(_) => Some(true),

@@ -124,12 +124,12 @@ async fn a_removed_participant_is_taken_out_and_cannot_rejoin_until_readmitted()
     assert_eq!(left, ("bo".to_owned(), parlor_protocol::LeaveReason::Removed));
     assert_eq!(rules(&mut teacher).await.removed, ["bo"]);
     bo.recv_until(|e| matches!(e, ServerEvent::Left { room } if room == "lobby").then_some(())).await;
-    bo.send(&ClientMessage::Join { room: "lobby".into(), after: None, after_rev: None }).await;
+    bo.send(&ClientMessage::Join { room: "lobby".into(), after: None, after_rev: None, password: None }).await;
     bo.expect_error(ErrorCode::RemovedFromRoom).await;
     let mut again = Client::connect(&server.url()).await;
     drop(bo);
     again.hello("bo").await;
-    again.send(&ClientMessage::Join { room: "lobby".into(), after: None, after_rev: None }).await;
+    again.send(&ClientMessage::Join { room: "lobby".into(), after: None, after_rev: None, password: None }).await;
     again.expect_error(ErrorCode::RemovedFromRoom).await;
     teacher.send(&ClientMessage::Readmit { room: "lobby".into(), nick: "bo".into() }).await;
     assert!(rules(&mut teacher).await.removed.is_empty());
@@ -157,7 +157,7 @@ async fn a_pinned_message_shows_to_joiners_survives_a_restart_and_goes_when_dele
     drop(teacher);
     server.restart().await;
     let mut ana = server.client("ana").await;
-    ana.send(&ClientMessage::Join { room: "lobby".into(), after: None, after_rev: None }).await;
+    ana.send(&ClientMessage::Join { room: "lobby".into(), after: None, after_rev: None, password: None }).await;
     let pinned = ana
         .recv_until(|e| match e {
             ServerEvent::Pinned { message, .. } => Some(message),

@@ -96,7 +96,8 @@ async fn history_survives_a_restart_and_numbering_continues() {
     let mut server = TestServer::start().await;
     {
         let mut ana = server.client("ana").await;
-        ana.send(&ClientMessage::CreateRoom { room: "maths".into(), topic: Some("fractions".into()) }).await;
+        ana.send(&ClientMessage::CreateRoom { room: "maths".into(), topic: Some("fractions".into()), password: None })
+            .await;
         ana.join("maths", None).await;
         for n in 1..=3 {
             ana.say("maths", &format!("kept {n}")).await;

@@ -40,7 +40,7 @@ async fn words_are_found_newest_first_with_pages_in_one_room_only() {
     let server = TestServer::start().await;
     let mut ana = server.client("ana").await;
     ana.join("lobby", None).await;
-    ana.send(&ClientMessage::CreateRoom { room: "maths".into(), topic: None }).await;
+    ana.send(&ClientMessage::CreateRoom { room: "maths".into(), topic: None, password: None }).await;
     ana.join("maths", None).await;
     for text in ["Homework: fractions, page 12", "no homework today", "Fractions quiz on Friday", "Élève absent"] {
         ana.say("maths", text).await;

@@ -20,6 +20,7 @@ mod live;
 mod moderation;
 mod polls;
 mod resume;
+mod room_passwords;
 mod search;
 mod security;
 mod storage;

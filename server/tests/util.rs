@@ -246,7 +246,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
     }
 
     pub async fn join(&mut self, room: &str, after: Option<u64>) -> Joined {
-        self.send(&ClientMessage::Join { room: room.into(), after, after_rev: None }).await;
+        self.send(&ClientMessage::Join { room: room.into(), after, after_rev: None, password: None }).await;
         self.recv_until(|e| match e {
             ServerEvent::Joined(joined) => Some(joined),
             ServerEvent::Error(err) => panic!("join refused: {err:?}"),

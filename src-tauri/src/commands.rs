@@ -362,8 +362,11 @@ pub async fn delete_message(state: State<'_, AppState>, room: String, seq: u64) 
 
 /// Joins a room or opens a direct conversation.
 #[tauri::command]
-pub async fn join_room(state: State<'_, AppState>, room: String) -> Result<(), AppError> {
-    with_client(&state, |client| client.join(&room)).await
+pub async fn join_room(state: State<'_, AppState>, room: String, password: Option<String>) -> Result<(), AppError> {
+    match password.filter(|p| !p.is_empty()) {
+        Some(password) => with_client(&state, |client| client.join_with_password(&room, &password)).await,
+        None => with_client(&state, |client| client.join(&room)).await,
+    }
 }
 
 /// Leaves a room.
@@ -374,8 +377,25 @@ pub async fn leave_room(state: State<'_, AppState>, room: String) -> Result<(), 
 
 /// Creates a room.
 #[tauri::command]
-pub async fn create_room(state: State<'_, AppState>, room: String, topic: Option<String>) -> Result<(), AppError> {
-    with_client(&state, |client| client.create_room(&room, topic.as_deref().unwrap_or_default())).await
+pub async fn create_room(
+    state: State<'_, AppState>,
+    room: String,
+    topic: Option<String>,
+    password: Option<String>,
+) -> Result<(), AppError> {
+    let topic = topic.unwrap_or_default();
+    match password.filter(|p| !p.is_empty()) {
+        Some(password) => {
+            with_client(&state, |client| client.create_room_with_password(&room, &topic, &password)).await
+        }
+        None => with_client(&state, |client| client.create_room(&room, &topic)).await,
+    }
+}
+
+/// Moderators: gives a room a password, or (empty) removes it.
+#[tauri::command]
+pub async fn set_room_password(state: State<'_, AppState>, room: String, password: String) -> Result<(), AppError> {
+    with_client(&state, |client| client.set_room_password(&room, &password)).await
 }
 
 /// Changes a room's topic.

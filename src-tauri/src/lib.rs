@@ -104,6 +104,7 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Result<()> {
             commands::pin_message,
             commands::search_room,
             commands::export_room,
+            commands::set_room_password,
             commands::load_history,
             commands::host_start,
             commands::host_stop,

@@ -134,7 +134,7 @@ impl Harness {
             events: events_tx,
         };
         for room in rooms {
-            core.offline(Command::Join((*room).to_owned()));
+            core.offline(Command::Join((*room).to_owned(), None));
         }
         let (state, _) = watch::channel(ConnectionState::Connecting);
         let trust = crate::trust::Trust::new(dir.path(), "fake:80", None);
@@ -241,12 +241,12 @@ async fn reconnects_resume_rooms_and_retry_a_taken_nickname() {
     assert!(matches!(first_server.next_request().await, Some(ClientMessage::Hello { .. })));
     assert_eq!(
         first_server.next_request().await,
-        Some(ClientMessage::Join { room: "lobby".into(), after: None, after_rev: None })
+        Some(ClientMessage::Join { room: "lobby".into(), after: None, after_rev: None, password: None })
     );
     assert!(matches!(third_server.next_request().await, Some(ClientMessage::Hello { .. })));
     assert_eq!(
         third_server.next_request().await,
-        Some(ClientMessage::Join { room: "lobby".into(), after: Some(2), after_rev: Some(3) })
+        Some(ClientMessage::Join { room: "lobby".into(), after: Some(2), after_rev: Some(3), password: None })
     );
 
     // The backoff starts over after a welcome.

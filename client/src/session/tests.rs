@@ -82,7 +82,7 @@ fn frames(session: &mut Session, now: Instant) -> Vec<ClientMessage> {
 }
 
 fn join(room: &str, after: Option<u64>) -> ClientMessage {
-    ClientMessage::Join { room: room.into(), after, after_rev: None }
+    ClientMessage::Join { room: room.into(), after, after_rev: None, password: None }
 }
 
 fn send(client_id: &str, room: &str, text: &str) -> ClientMessage {
@@ -257,9 +257,9 @@ fn joins_and_leaves_while_online() {
     let mut h = Harness::new();
     let now = Instant::now();
     let mut session = Session::start(&mut h.core, &welcome(vec![]), None, now);
-    session.on_command(&mut h.core, Command::Join("maths".into()));
+    session.on_command(&mut h.core, Command::Join("maths".into(), None));
     // A second join while the first is unanswered is not sent twice.
-    session.on_command(&mut h.core, Command::Join("maths".into()));
+    session.on_command(&mut h.core, Command::Join("maths".into(), None));
     session.on_command(&mut h.core, Command::Leave("lobby".into()));
     assert_eq!(frames(&mut session, now), [join("maths", None), ClientMessage::Leave { room: "lobby".into() }]);
     assert_eq!(h.core.tracker.rooms(), ["maths"]);
@@ -274,4 +274,27 @@ fn a_moderator_token_is_sent_before_the_rejoins() {
     let token = Secret::new("the host's token".to_owned());
     let mut session = Session::start(&mut h.core, &welcome(vec![]), Some(token.clone()), now);
     assert_eq!(frames(&mut session, now), [ClientMessage::Moderate { token }, join("lobby", Some(3))]);
+}
+
+#[test]
+fn a_room_password_goes_with_the_join_until_the_room_is_entered() {
+    let mut h = Harness::new();
+    let now = Instant::now();
+    let mut session = Session::start(&mut h.core, &welcome(vec![]), None, now);
+    let password = Secret::new("blue whale".to_owned());
+    session.on_command(&mut h.core, Command::Join("maths".into(), Some(password.clone())));
+    let with_password =
+        ClientMessage::Join { room: "maths".into(), after: None, after_rev: None, password: Some(password) };
+    assert_eq!(frames(&mut session, now), std::slice::from_ref(&with_password));
+    // Rate limited before the answer: the join goes again, password included.
+    let limited = ErrorEvent { retry_after_ms: Some(10), ..ErrorEvent::new(ErrorCode::RateLimited, "slow down") };
+    session.on_event(&mut h.core, ServerEvent::Error(limited), now);
+    session.retry(&mut h.core);
+    let later = now + std::time::Duration::from_secs(1);
+    assert_eq!(frames(&mut session, later), [with_password]);
+    session.on_event(&mut h.core, joined("maths", 4), later);
+    // Entered: a rejoin after a reconnect carries no password (the server remembers who entered).
+    let mut next = Session::start(&mut h.core, &welcome(vec![]), None, later);
+    let rejoin = ClientMessage::Join { room: "maths".into(), after: Some(4), after_rev: Some(0), password: None };
+    assert_eq!(frames(&mut next, later), [rejoin]);
 }

@@ -201,6 +201,20 @@ impl Accounts {
         Ok(Secret::new(token))
     }
 
+    /// Hashes a secret that is not an account's (a room password) on the bounded hashing pool.
+    pub(crate) async fn hash_secret(&self, secret: Secret) -> Result<String, AccountsError> {
+        let _turn = self.hashing.acquire().await.map_err(|_| AccountsError::Task)?;
+        tokio::task::spawn_blocking(move || hashing::hash(secret.expose()))
+            .await
+            .map_err(|_| AccountsError::Task)?
+            .ok_or(AccountsError::Random)
+    }
+
+    /// Checks a secret against a hash made by [`Accounts::hash_secret`].
+    pub(crate) async fn verify_secret(&self, hash: String, secret: Secret) -> Result<bool, AccountsError> {
+        self.verify_password(hash, secret).await
+    }
+
     /// Whose session token this is, for requests that carry a token instead of a connection's `hello` (the HTTP
     /// API): the account's folded key and its nickname as shown.
     pub(crate) async fn bearer(&self, token: &str) -> Result<Option<(String, String)>, AccountsError> {

@@ -82,8 +82,8 @@ impl Bot {
         })
         .await??;
         let room = bot.options.room.clone();
-        bot.send(&ClientMessage::CreateRoom { room: room.clone(), topic: None }).await?;
-        bot.send(&ClientMessage::Join { room, after: None, after_rev: None }).await?;
+        bot.send(&ClientMessage::CreateRoom { room: room.clone(), topic: None, password: None }).await?;
+        bot.send(&ClientMessage::Join { room, after: None, after_rev: None, password: None }).await?;
         bot.until(|event| match event {
             ServerEvent::Joined(_) => Some(Ok(())),
             ServerEvent::Error(error) if error.code != ErrorCode::RoomExists => {

@@ -77,11 +77,24 @@ impl Store {
     pub(crate) fn open(path: &Path, limits: ServerLimits) -> Result<(Self, Arc<Hub>, WriterThread), StoreError> {
         let conn = schema::open_writer(path, now_ms())?;
         let rooms = {
-            let mut stmt = conn.prepare("SELECT name, topic FROM rooms")?;
-            let rows = stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
+            let mut stmt = conn.prepare("SELECT name, topic, password_hash FROM rooms")?;
+            let rows = stmt.query_map([], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, Option<String>>(2)?))
+            })?;
             rows.collect::<rusqlite::Result<Vec<_>>>()?
         };
-        let hub = Arc::new(Hub::new(rooms));
+        let hub = Arc::new(Hub::new(rooms.iter().map(|(name, topic, _)| (name.clone(), topic.clone()))));
+        for (name, _, hash) in rooms {
+            hub.set_password(&name, hash);
+        }
+        {
+            let mut stmt = conn.prepare("SELECT room, key FROM room_admissions")?;
+            let rows = stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
+            for row in rows {
+                let (room, key) = row?;
+                hub.admit(&room, &key);
+            }
+        }
         let reply_budget = limits.reply_budget();
         let writer = writer::Writer::new(conn, hub.clone(), limits)?;
         let (ops, rx) = mpsc::channel(QUEUE_DEPTH);

@@ -5,7 +5,7 @@ use std::path::Path;
 use rusqlite::{Connection, OpenFlags};
 
 /// The schema version this build writes.
-const VERSION: i64 = 4;
+const VERSION: i64 = 5;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE rooms (
@@ -56,6 +56,16 @@ const SCHEMA_V4: &str = "
 CREATE VIRTUAL TABLE message_search USING fts5(text, tokenize = 'unicode61 remove_diacritics 2');
 ";
 
+/// Version 5: room passwords (argon2id) and who has entered each room with its password.
+const SCHEMA_V5: &str = "
+ALTER TABLE rooms ADD COLUMN password_hash TEXT;
+CREATE TABLE room_admissions (
+    room TEXT NOT NULL,
+    key  TEXT NOT NULL,
+    PRIMARY KEY (room, key)
+) WITHOUT ROWID;
+";
+
 /// The room every server has, so a first client has somewhere to talk.
 pub(crate) const DEFAULT_ROOM: &str = "lobby";
 
@@ -83,7 +93,7 @@ pub(crate) fn open_writer(path: &Path, now_ms: i64) -> rusqlite::Result<Connecti
         tx.pragma_update(None, "user_version", 1)?;
         tx.commit()?;
     }
-    for (to, migration) in [(2, SCHEMA_V2), (3, SCHEMA_V3), (4, SCHEMA_V4)] {
+    for (to, migration) in [(2, SCHEMA_V2), (3, SCHEMA_V3), (4, SCHEMA_V4), (5, SCHEMA_V5)] {
         if version < to {
             let tx = conn.transaction()?;
             tx.execute_batch(migration)?;

@@ -65,14 +65,18 @@ pub(crate) enum Op {
         conversation: Conversation,
         after: Option<u64>,
         after_rev: Option<u64>,
+        /// The joiner gave the room's password just now: remember them.
+        admit: bool,
         done: oneshot::Sender<()>,
     },
     /// Vote, react, edit, delete: change a stored message and tell its conversation.
     Change(Change),
     /// Pin a message of a room (or, with `None`, unpin).
     Pin { handle: PeerHandle, by: String, room: String, seq: Option<u64> },
-    /// Create a room.
-    CreateRoom { handle: PeerHandle, room: String, topic: String },
+    /// Create a room (with a password hash, and its creator already admitted).
+    CreateRoom { handle: PeerHandle, room: String, topic: String, password_hash: Option<String>, creator: String },
+    /// Give a room a password (hash), or remove it.
+    SetRoomPassword { handle: PeerHandle, room: String, hash: Option<String> },
     /// Change a room's topic.
     SetTopic { handle: PeerHandle, by: String, room: String, topic: String },
     /// Commit, checkpoint and stop.
@@ -226,13 +230,19 @@ impl Writer {
     fn handle(&mut self, op: Op) {
         match op {
             Op::Hello { handle, nick, key, greeting, reply } => self.hello(handle, nick, key, greeting, reply),
-            Op::Join { handle, viewer, conversation, after, after_rev, done } => {
+            Op::Join { handle, viewer, conversation, after, after_rev, admit, done } => {
+                if let (true, Conversation::Room(room)) = (admit, &conversation) {
+                    self.admit(room, &viewer);
+                }
                 self.join(&handle, &viewer, &conversation, after, after_rev);
                 let _ = done.send(());
             }
             Op::Change(change) => self.change(change),
             Op::Pin { handle, by, room, seq } => self.pin(&handle, &by, &room, seq),
-            Op::CreateRoom { handle, room, topic } => self.create_room(&handle, &room, &topic),
+            Op::CreateRoom { handle, room, topic, password_hash, creator } => {
+                self.create_room(&handle, &room, &topic, password_hash, &creator)
+            }
+            Op::SetRoomPassword { handle, room, hash } => self.set_room_password(&handle, &room, hash),
             Op::SetTopic { handle, by, room, topic } => self.set_topic(&handle, &by, &room, &topic),
             Op::Append(_) | Op::Shutdown { .. } => {}
         }
@@ -556,7 +566,14 @@ impl Writer {
         Ok((changed, dropped))
     }
 
-    fn create_room(&mut self, handle: &PeerHandle, room: &str, topic: &str) {
+    fn create_room(
+        &mut self,
+        handle: &PeerHandle,
+        room: &str,
+        topic: &str,
+        password_hash: Option<String>,
+        creator: &str,
+    ) {
         let refuse = |code: ErrorCode, message: &str| {
             handle.reply(&ServerEvent::Error(ErrorEvent::new(code, message).in_room(room)));
         };
@@ -566,15 +583,44 @@ impl Writer {
         if self.hub.room_count() >= self.limits.max_rooms {
             return refuse(ErrorCode::TooManyRooms, "this server holds as many rooms as it allows");
         }
-        let insert = "INSERT INTO rooms (name, topic, created_ms) VALUES (?1, ?2, ?3)";
-        match self.conn.execute(insert, (room, topic, now_ms())) {
-            Ok(_) => {
-                self.hub.add_room(room, topic);
+        let created = (|| -> rusqlite::Result<()> {
+            let tx = self.conn.transaction()?;
+            let insert = "INSERT INTO rooms (name, topic, created_ms, password_hash) VALUES (?1, ?2, ?3, ?4)";
+            tx.execute(insert, (room, topic, now_ms(), &password_hash))?;
+            tx.execute("INSERT OR IGNORE INTO room_admissions (room, key) VALUES (?1, ?2)", (room, creator))?;
+            tx.commit()
+        })();
+        match created {
+            Ok(()) => {
+                self.hub.add_room(room, topic, password_hash, creator);
             }
             Err(err) => {
                 tracing::error!(%err, "failed to create a room");
                 refuse(ErrorCode::StorageFailed, "the server could not store the new room; try again later");
             }
+        }
+    }
+
+    fn set_room_password(&mut self, handle: &PeerHandle, room: &str, hash: Option<String>) {
+        match self.conn.execute("UPDATE rooms SET password_hash = ?2 WHERE name = ?1", (room, &hash)) {
+            Ok(_) => {
+                self.hub.set_password(room, hash);
+                handle.reply(&ServerEvent::RoomList { rooms: self.hub.rooms() });
+            }
+            Err(err) => {
+                tracing::error!(%err, "failed to store a room password");
+                let error = ErrorEvent::new(ErrorCode::StorageFailed, "the server could not store the password");
+                handle.reply(&ServerEvent::Error(error.in_room(room)));
+            }
+        }
+    }
+
+    /// Remembers that `key` entered `room` with its password (in memory even if storing fails: they did).
+    fn admit(&mut self, room: &str, key: &str) {
+        self.hub.admit(room, key);
+        let insert = "INSERT OR IGNORE INTO room_admissions (room, key) VALUES (?1, ?2)";
+        if let Err(err) = self.conn.execute(insert, (room, key)) {
+            tracing::error!(%err, "failed to remember a room admission");
         }
     }
 
