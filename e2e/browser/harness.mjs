@@ -1,9 +1,10 @@
 // What the browser tests share: the real parlor-server binary on a loopback port with a temporary data directory
-// (killed and restarted on the same port when a test asks), Debian's Chromium driven by playwright-core, and a
-// page signed in to the web client the server serves.
+// (killed and restarted on the same port when a test asks; its moderator token and bot tokens at hand), Debian's
+// Chromium driven by playwright-core, a page signed in to the web client the server serves, raw protocol sockets
+// opened from a page, and the programs a test runs (the Python examples).
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -19,6 +20,12 @@ export const SERVER_BIN =
 
 /** Where screenshots go: PARLOR_ARTIFACTS, else artifacts/browser/ in the repository. */
 export const ARTIFACTS = process.env.PARLOR_ARTIFACTS || join(root, 'artifacts', 'browser');
+
+/** The Python that runs examples/python (it needs `websockets` for the WebSocket ticker): PARLOR_PYTHON, else python3. */
+export const PYTHON = process.env.PARLOR_PYTHON || 'python3';
+
+/** The repository's root, for the examples. */
+export const ROOT = root;
 
 /** Chromium: Debian's package, never a downloaded browser. */
 export const CHROMIUM = process.env.PARLOR_CHROMIUM || '/usr/bin/chromium';
@@ -69,6 +76,19 @@ export class Server {
     child.kill('SIGKILL');
     await gone;
     this.child = null;
+  }
+
+  /** The moderator token the server wrote into its data directory (PROTOCOL.md §6.14). */
+  moderatorToken() {
+    return readFileSync(join(this.dataDir, 'moderator-token'), 'utf8').trim();
+  }
+
+  /** Makes a bot token for `name` with `parlor-server bot add` on this server's data (it works while it runs). */
+  async botToken(name) {
+    const { code, stdout, stderr } = await run(SERVER_BIN, ['bot', 'add', name, '--data-dir', this.dataDir]);
+    const token = stdout.split('\n')[0].trim();
+    if (code !== 0 || !/^[0-9a-f]{64}$/.test(token)) throw new Error(`bot add ${name} failed (${code}): ${stdout}${stderr}`);
+    return token;
   }
 
   async restart() {
@@ -210,4 +230,66 @@ export function rawFrames(page, nick, frames, settleMs = 500) {
       }),
     [nick, frames, settleMs],
   );
+}
+
+/** Runs a program to its end: `{ code, stdout, stderr }`. */
+export function run(program, args, { timeoutMs = 60000 } = {}) {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: root });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ code: code ?? signal, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * A protocol connection kept open in `page` (its origin's `/ws`) as `nick`, for a test that plays a part the web
+ * client cannot (a moderator with the server's token, a watcher that records every event): `hello`, then `frames`.
+ * Resolves once `welcome` came, with `send(frame)`, `events()` (everything received so far), `waitFor(test)` (the
+ * first event for which `test(event)` holds, polled) and `close()`.
+ */
+export async function openRaw(page, nick, frames = []) {
+  const id = await page.evaluate(
+    ([who, toSend]) =>
+      new Promise((resolvePromise, reject) => {
+        window.__raw = window.__raw || [];
+        const entry = { events: [], ws: new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`) };
+        const index = window.__raw.push(entry) - 1;
+        entry.ws.onerror = () => reject(new Error('raw socket failed'));
+        entry.ws.onopen = () => entry.ws.send(JSON.stringify({ type: 'hello', protocol: 1, nick: who, client: 'e2e-raw' }));
+        entry.ws.onmessage = (e) => {
+          const ev = JSON.parse(e.data);
+          entry.events.push(ev);
+          if (ev.type !== 'welcome') return;
+          for (const frame of toSend) entry.ws.send(JSON.stringify(frame));
+          resolvePromise(index);
+        };
+      }),
+    [nick, frames],
+  );
+  const events = () => page.evaluate((i) => window.__raw[i].events, id);
+  return {
+    send: (frame) => page.evaluate(([i, f]) => window.__raw[i].ws.send(JSON.stringify(f)), [id, frame]),
+    events,
+    async waitFor(test, { timeout = 15000, what = 'an event' } = {}) {
+      const until = Date.now() + timeout;
+      for (;;) {
+        const found = (await events()).find(test);
+        if (found) return found;
+        if (Date.now() > until) throw new Error(`${nick}'s raw socket: no ${what} within ${timeout} ms`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    close: () => page.evaluate((i) => window.__raw[i].ws.close(1000, 'done'), id),
+  };
 }

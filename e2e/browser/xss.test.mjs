@@ -1,7 +1,8 @@
 // Hostile text in the web client stays text: an XSS corpus sent as messages and as a room topic (and tried as a
 // nickname, which the name rules refuse), then as a poll's question and options, as reactions (raw frames, since the
-// picker only offers emoji) and in a reply's quote, must show up verbatim, run nothing (no dialog, no global flag set
-// by a payload), inject no element, and trip no Content Security Policy report. The CSP itself is checked to be in
+// picker only offers emoji) and in a reply's quote, then as live data series names (drawn in the chart's legend and
+// SVG) and as a moderator's pinned announcement, must show up verbatim, run nothing (no dialog, no global flag set by
+// a payload), inject no element, and trip no Content Security Policy report. The CSP itself is checked to be in
 // force.
 
 import { after, before, test } from 'node:test';
@@ -54,15 +55,27 @@ const POLL_OPTIONS = [
 /** Reactions are 1–10 characters without spaces; the picker never offers these, so they go out as raw frames. */
 const EMOJI = ['<b>x</b>', '<script>', '"><i>', '&lt;b&gt;', "'onx='1'"];
 
+/** Series names are 1–32 characters of one line (PROTOCOL.md §6.22). */
+const SERIES = ['<img src=x onerror=alert(1)>', '"><svg onload=window.__xss=22>', '<script>window.__xss=23</script>'];
+
+/** An announcement is a message's text, also shown in the pinned bar. */
+const ANNOUNCEMENT = '<img src=x onerror="window.__xss = 24; alert(\'announce\')"> Read <b>this</b>';
+
 /** Elements a payload would have to create to run or to change the page. */
 const TAGS = ['script', 'img', 'svg', 'iframe', 'object', 'embed', 'a', 'style', 'link', 'math', 'details', 'base', 'form', 'b'];
 
-/** How many of each there are, leaving out the icons the UI itself draws in each message's actions toolbar. */
+/**
+ * How many of each there are, leaving out what the UI itself draws: the icons in each message's actions toolbar,
+ * and the live chart's own SVG.
+ */
 const countTags = (page) =>
   page.evaluate(
     (tags) =>
       Object.fromEntries(
-        tags.map((t) => [t, [...document.getElementsByTagName(t)].filter((n) => !n.closest('#messages li.message > .actions')).length]),
+        tags.map((t) => [
+          t,
+          [...document.getElementsByTagName(t)].filter((n) => !n.closest('#messages li.message > .actions, #live-chart-plot > svg.chart')).length,
+        ]),
       ),
     TAGS,
   );
@@ -220,4 +233,54 @@ test('hostile polls, poll options, reactions and quotes render as inert text', a
     assert.deepEqual(seen.errors, [], `${who}: no script error`);
   }
   await screenshot(bob.page, 'xss-poll.png');
+});
+
+test('hostile live data series names and a hostile pinned announcement render as inert text', async () => {
+  const before = await countTags(bob.page);
+  const published = await rawFrames(eve.page, 'mallory', [
+    { type: 'join', room: 'lobby' },
+    { type: 'publish', room: 'lobby', points: Object.fromEntries(SERIES.map((name, i) => [name, i - 0.5])) },
+    { type: 'publish', room: 'lobby', points: Object.fromEntries(SERIES.map((name, i) => [name, i * 2])) },
+    // The moderator's token from the server's data directory: announcements and pins are moderators' only.
+    { type: 'moderate', token: server.moderatorToken() },
+    { type: 'send', room: 'lobby', text: ANNOUNCEMENT, client_id: 'hostile-announcement', announce: true },
+  ]);
+  assert.deepEqual(published.filter((e) => e.type === 'error'), [], 'the server took the points and the announcement');
+  const { seq } = published.find((e) => e.type === 'ack' && e.client_id === 'hostile-announcement');
+  const pinned = await rawFrames(eve.page, 'mallory', [{ type: 'moderate', token: server.moderatorToken() }, { type: 'pin', room: 'lobby', seq }]);
+  assert.deepEqual(pinned.filter((e) => e.type === 'error'), []);
+
+  for (const { page } of [bob, eve]) {
+    await page.waitForFunction((n) => document.querySelectorAll('#live-chart .series-legend [data-series]').length === n, SERIES.length);
+    await page.waitForFunction((t) => document.querySelector('#pinned-text').textContent === t, ANNOUNCEMENT);
+    await findRow(page, ANNOUNCEMENT);
+    const shown = await page.evaluate((s) => ({
+      legend: [...document.querySelectorAll('#live-chart .series-legend [data-series]')].map((n) => [
+        n.dataset.series, n.querySelector('.series-name').textContent, n.querySelector('.series-value').textContent,
+      ]),
+      lines: [...document.querySelectorAll('#live-chart svg.chart path.series-line')].map((p) => p.dataset.series),
+      chartElements: [...document.querySelectorAll('#live-chart svg.chart *')].map((n) => n.localName).filter((n) => !['g', 'line', 'text', 'path', 'circle'].includes(n)),
+      announcement: document.querySelector(`#messages li.message.announcement[data-seq="${s}"] .text`).textContent,
+      from: document.querySelector('#live-chart-from').textContent,
+    }), seq);
+    // The server may reorder a `points` object's keys (a JSON object has no order): compare sorted.
+    shown.legend.sort();
+    shown.lines.sort();
+    assert.deepEqual(shown, {
+      legend: SERIES.map((name, i) => [name, name, String(i * 2)]).sort(),
+      lines: [...SERIES].sort(),
+      chartElements: [],
+      announcement: ANNOUNCEMENT,
+      from: 'from mallory',
+    });
+  }
+  assert.deepEqual(await countTags(bob.page), before, 'no element injected');
+  for (const [who, { page, seen }] of [['bob', bob], ['eve', eve]]) {
+    const state = await page.evaluate(() => ({ xss: window.__xss, csp: window.__csp }));
+    assert.equal(state.xss, 0, `${who}: no payload ran`);
+    assert.deepEqual(state.csp, [], `${who}: no CSP violation`);
+    assert.deepEqual(seen.dialogs, [], `${who}: no dialog`);
+    assert.deepEqual(seen.errors, [], `${who}: no script error`);
+  }
+  await screenshot(bob.page, 'xss-live.png');
 });

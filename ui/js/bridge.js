@@ -79,8 +79,11 @@ function eventChannel(onEvent) {
 const appBridge = Object.freeze({
   /** True when running inside the app (the shell's API is present). */
   available: Boolean(tauriCore),
-  /** The desktop app can do everything the UI offers (see web-bridge.js for the browser's subset). */
-  features: Object.freeze({ host: true, profiles: true, trust: true, address: true, notifications: true }),
+  /**
+   * The desktop app can do everything the UI offers (see web-bridge.js for the browser's subset). `moderate`: the
+   * moderator's requests exist here (they take effect once the server says `moderating`).
+   */
+  features: Object.freeze({ host: true, profiles: true, trust: true, address: true, notifications: true, moderate: true }),
 
   appInfo: () => call('app_info', {}),
   autoConnect: (onEvent) => call('auto_connect', { onEvent: eventChannel(onEvent) }),
@@ -105,14 +108,24 @@ const appBridge = Object.freeze({
   send: ({ room, text, replyTo }) => call('send_message', { room, text, replyTo: replyTo ?? null }),
   sendPoll: ({ room, question, options, multiple }) =>
     call('send_poll', { room, question, options: [...options], multiple: Boolean(multiple) }),
+  sendAnnouncement: ({ room, text }) => call('send_announcement', { room, text }),
+  acknowledge: ({ room, seq }) => call('acknowledge', { room, seq }),
+  muteMember: ({ room, nick, muted }) => call('mute_member', { room, nick, muted: Boolean(muted) }),
+  removeMember: ({ room, nick, removed }) => call('remove_member', { room, nick, removed: Boolean(removed) }),
+  pinMessage: ({ room, seq }) => call('pin_message', { room, seq: seq ?? null }),
   vote: ({ room, seq, choices }) => call('vote', { room, seq, choices: [...choices] }),
   closePoll: ({ room, seq }) => call('close_poll', { room, seq }),
   react: ({ room, seq, emoji, on }) => call('react', { room, seq, emoji, on: Boolean(on) }),
   editMessage: ({ room, seq, text }) => call('edit_message', { room, seq, text }),
   deleteMessage: ({ room, seq }) => call('delete_message', { room, seq }),
-  join: ({ room }) => call('join_room', { room }),
+  join: ({ room, password }) => call('join_room', { room, password: password || null }),
   leave: ({ room }) => call('leave_room', { room }),
-  createRoom: ({ room, topic }) => call('create_room', { room, topic: topic ?? '' }),
+  createRoom: ({ room, topic, password }) =>
+    call('create_room', { room, topic: topic ?? '', password: password || null }),
+  setRoomPassword: ({ room, password }) => call('set_room_password', { room, password: password ?? '' }),
+  search: ({ room, query, before }) => call('search_room', { room, query, before: before ?? null }),
+  exportRoom: ({ room, format }) => call('export_room', { room, format }),
+  openLink: ({ url }) => call('open_link', { url }),
   setTopic: ({ room, topic }) => call('set_topic', { room, topic }),
   typing: ({ room, typing }) => call('set_typing', { room, typing: Boolean(typing) }),
   lockRoom: ({ room, seconds }) => call('lock_room', { room, seconds: seconds ?? null }),

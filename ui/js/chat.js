@@ -1,6 +1,7 @@
 // The chat screen's interactions: switching conversations, the composer (Enter sends, Shift+Enter new line, typing
-// notices, drafts per conversation, the reply being prepared), new rooms, topics, mute and do-not-disturb, leaving and
-// disconnecting. What is done to a message itself (vote, react, reply, edit, delete) is in message-actions.js.
+// notices, drafts per conversation, the reply being prepared, a moderator's announcement), new rooms, topics, mute
+// and do-not-disturb, leaving and disconnecting. What is done to a message itself (vote, react, reply, edit, delete,
+// pin, acknowledge) is in message-actions.js; what a moderator does to people, in class-controls.js.
 
 import { setActive, requestOlder, jumpToLatest, addPending, dropPending, conv } from './state.js';
 import { roomKey } from './names.js';
@@ -9,6 +10,7 @@ import * as store from './store.js';
 import { sentence } from './connect.js';
 import { setText, show } from './view/dom.js';
 import { setupReply } from './reply.js';
+import { setupAnnounceToggle } from './announce-toggle.js';
 
 const $ = (id) => document.getElementById(id);
 const noop = () => {};
@@ -34,6 +36,7 @@ export function setupChat(app, messages) {
   const sidebarToggle = $('sidebar-toggle');
   const drafts = new Map();
   const reply = setupReply(app, input);
+  const announce = setupAnnounceToggle(app, input);
   let typingRoom = null;
   let typingAt = 0;
 
@@ -63,6 +66,10 @@ export function setupChat(app, messages) {
       show(composerError, false);
       cancelTopic();
       reply.render();
+    } else {
+      // On screen but not joined (the join was refused, e.g. `removed_from_room`): another click tries again.
+      const c = conv(s, key);
+      if (!c.joined && !c.joining && !c.dm) app.run(setActive(s, key));
     }
     setSidebarOpen(false);
     app.render(true);
@@ -83,7 +90,8 @@ export function setupChat(app, messages) {
   }
   $('online-list').addEventListener('click', (e) => {
     const li = e.target.closest('li[data-nick]');
-    if (li && e.target.closest('button')) openDm(li.dataset.nick);
+    // The entry's own button; a moderator's Mute/Remove beside it are class-controls.js's.
+    if (li && e.target.closest('button.member')) openDm(li.dataset.nick);
   });
 
   /** Alt+↑ / Alt+↓ move to the previous / next conversation in the sidebar. */
@@ -165,12 +173,19 @@ export function setupChat(app, messages) {
     app.stickNext = true;
     showLatest(room);
     const session = s.session;
-    const quote = reply.take(room);
+    // An announcement is not a reply: the reply being prepared waits for the next message.
+    const announcing = announce.take(room);
+    const quote = announcing ? null : reply.take(room);
     try {
-      const clientId = await bridge.send({ room, text, replyTo: quote ? quote.seq : null });
-      if (s.session === session && typeof clientId === 'string') addPending(s, { client_id: clientId, room, text, quote });
+      const clientId = announcing
+        ? await bridge.sendAnnouncement({ room, text })
+        : await bridge.send({ room, text, replyTo: quote ? quote.seq : null });
+      if (s.session === session && typeof clientId === 'string') {
+        addPending(s, { client_id: clientId, room, text, quote, announce: announcing });
+      }
     } catch (err) {
       reply.restore(room, quote);
+      if (announcing) announce.restore(room);
       // Nothing was queued: give the text back so it is not lost.
       if (state().active === room && !input.value) {
         input.value = text;
@@ -412,6 +427,7 @@ export function setupChat(app, messages) {
   return {
     open,
     reply,
+    announce,
     focusComposer() {
       input.focus();
     },

@@ -42,8 +42,8 @@ export function newConv(key) {
     msgs: [],
     bySeq: new Map(),
     /**
-     * Unacknowledged sends: client_id → `{ client_id, room, text, ts, error, poll, reply_to }` (`poll` and the
-     * `reply_to` quote shaped as in a stored message, or null).
+     * Unacknowledged sends: client_id → `{ client_id, room, text, ts, error, poll, reply_to, announcement }`
+     * (`poll`, the `reply_to` quote and the `announcement` mark shaped as in a stored message, or null).
      */
     pending: new Map(),
     /** Join/leave/topic/error lines: `{ id, kind, text, afterSeq, ts }`. */

@@ -6,6 +6,7 @@ import { roomKey, isDm, sameNick, mentions } from './names.js';
 import * as win from './conversation.js';
 import { DEFAULT_LIMITS, conv, setActive, addNotice, addPending, markSeen, watching } from './state.js';
 import { quoteFor } from './message.js';
+import { forgetRoom, onData, onPinned, onUpdatedPin, onRoomLists, onLeft, onMeRemoved } from './classroom.js';
 
 /** Server error codes that answer a `history` request (a read failure, a bad range): it will get no page. */
 const HISTORY_ERRORS = new Set(['storage_failed', 'invalid_range']);
@@ -61,6 +62,7 @@ export function applyEvent(state, event, now = Date.now()) {
       return [];
     case 'queued': {
       // A reply queued by the app names the message it answers: quote it from the window when it is there.
+      // (`announce: true`, a moderator's announcement, is shown as one while it waits.)
       const answered = Number.isSafeInteger(event.reply_to) ? conv(state, event.room).bySeq.get(event.reply_to) : null;
       addPending(state, { ...event, quote: answered ? quoteFor(answered) : null }, now);
       return [];
@@ -82,12 +84,8 @@ function applyServer(state, ev, now) {
       return onWelcome(state, ev);
     case 'joined':
       return onJoined(state, ev, now);
-    case 'left': {
-      const key = roomKey(ev.room);
-      const c = state.convs.get(key);
-      if (c && !c.dm) state.convs.delete(key);
-      return [];
-    }
+    case 'left':
+      return onLeft(state, ev, now);
     case 'message':
       onMessage(state, ev);
       return [];
@@ -95,6 +93,7 @@ function applyServer(state, ev, now) {
       // Only a message on screen can change; one outside the window is read fresh when the window reaches it.
       const c = state.convs.get(roomKey(ev.room));
       if (c) win.applyUpdate(c, ev);
+      onUpdatedPin(state, ev);
       return [];
     }
     case 'ack':
@@ -111,8 +110,10 @@ function applyServer(state, ev, now) {
     case 'member_left': {
       const c = state.convs.get(roomKey(ev.room));
       if (!c) return [];
+      if (ev.reason === 'removed' && sameNick(ev.nick, state.me)) return onMeRemoved(state, ev, now);
       c.typing.delete(String(ev.nick).toLowerCase());
-      if (removeMember(c, ev.nick)) {
+      // A removal is told by the `room_state` that follows ("teacher removed bo from the room"): no second line.
+      if (removeMember(c, ev.nick) && ev.reason !== 'removed') {
         const verb = ev.reason === 'disconnected' ? 'went offline' : 'left';
         addNotice(state, c.key, 'leave', `${ev.nick} ${verb}`, now);
       }
@@ -141,6 +142,12 @@ function applyServer(state, ev, now) {
       else state.hands.delete(roomKey(ev.room));
       return [];
     }
+    case 'data':
+      onData(state, ev);
+      return [];
+    case 'pinned':
+      onPinned(state, ev, now);
+      return [];
     case 'called_on': {
       const key = roomKey(ev.room);
       if (!state.convs.has(key)) return [];
@@ -184,7 +191,7 @@ function applyServer(state, ev, now) {
       return [];
     }
     default:
-      return []; // pong, left, and event types added later.
+      return []; // pong, and event types added later.
   }
 }
 
@@ -224,13 +231,14 @@ function onRoomState(state, ev, now) {
   // Told on joining (no `by`): the state, not a change worth a line.
   const text = before.locked || before.slowModeS || after.by ? rulesNotice(before, after, now) : '';
   if (text && state.convs.has(key)) addNotice(state, key, 'rules', text, now);
+  onRoomLists(state, ev, now);
 }
 
 function onWelcome(state, ev) {
-  // A new connection: moderator rights and room rules are told again after it (`moderating`, `room_state`).
+  // A new connection: moderator rights and what each room says about itself are told again after it (`moderating`,
+  // and after each `joined`: `room_state`, `hands`, `pinned`, recent `data`).
   state.moderating = false;
-  state.rules = new Map();
-  state.hands = new Map();
+  for (const map of [state.rules, state.hands, state.muted, state.removed, state.pinned, state.live]) map.clear();
   state.me = ev.nick || state.me;
   state.identity = ev.identity || 'guest';
   state.server = ev.server || '';
@@ -261,6 +269,8 @@ function onWelcome(state, ev) {
 
 function onJoined(state, ev, now) {
   const c = conv(state, ev.room);
+  // The room's rules, hands, pin and recent data follow this reply: they replace whatever was held.
+  if (!c.dm) forgetRoom(state, c.key);
   const firstJoin = !c.joined && !c.historyAsked;
   c.joined = true;
   c.joining = false;
@@ -309,7 +319,7 @@ function onAck(state, ev) {
   if (p) {
     win.addLive(c, {
       seq: ev.seq, id: ev.id, ts: ev.ts, from: state.me, text: p.text, client_id: ev.client_id,
-      poll: p.poll, reply_to: p.reply_to, local: true,
+      poll: p.poll, reply_to: p.reply_to, announcement: p.announcement, local: true,
     });
   }
   c.rev++;

@@ -14,13 +14,17 @@ import { totalUnread, openConversations } from './selectors.js';
 import * as store from './store.js';
 import { fillIcons, setText, hue, initial, show } from './view/dom.js';
 import { renderBanner, renderHeader, renderRules, renderTyping, renderIdentity } from './view/chrome.js';
-import { renderConversations, renderOnline } from './view/sidebar.js';
+import { renderConversations } from './view/sidebar.js';
+import { renderOnline, renderRemoved } from './view/members.js';
+import { renderPinned } from './view/pinned.js';
+import { createLiveChart } from './view/live-chart.js';
 import { createMessageView } from './view/messages.js';
 import { setupConnect } from './connect.js';
 import { setupChat } from './chat.js';
 import { setupAccount } from './account.js';
 import { setupPollDialog } from './poll-dialog.js';
 import { setupMessageActions } from './message-actions.js';
+import { setupClassControls } from './class-controls.js';
 
 const $ = (id) => document.getElementById(id);
 const noop = () => {};
@@ -38,6 +42,8 @@ const app = {
   retryArgs: null,
   /** `hostStart`/`hostStatus` result while this app hosts a server. */
   host: null,
+  /** What the bridge can do (`bridge.features`): the moderator's controls need `moderate`. */
+  features: {},
   backOnlineUntil: 0,
   stickNext: false,
   lastUnread: 0,
@@ -46,6 +52,7 @@ const app = {
 
 let els;
 let messages;
+let liveChart;
 let connectScreen;
 let chat;
 let account;
@@ -269,13 +276,19 @@ function draw() {
   const s = app.state;
   const now = Date.now();
   if (app.screen === 'chat') {
+    // Moderator controls show only where they can work: the bridge moderates and the server said `moderating`.
+    const moderator = Boolean(app.features.moderate) && s.moderating;
     renderConversations(s, els.roomList, els.dmList, els.dmEmpty);
-    renderOnline(s, els.onlineList, els.onlineHeading);
+    renderOnline(s, els.onlineList, els.onlineHeading, { moderator });
+    renderRemoved(s, els.removedSection, els.removedList, { moderator });
     renderHeader(s, els.header);
-    renderRules(s, els.rules, now);
+    renderRules(s, els.rules, now, { moderator });
+    chat.announce.render(moderator);
+    renderPinned(s, els.pinned, { moderator });
+    liveChart.render(s, s.active);
     renderTyping(s, els.typingLine, now);
     const c = s.active ? s.convs.get(s.active) : null;
-    messages.render(s, c, { stickToBottom: app.stickNext });
+    messages.render(s, c, { stickToBottom: app.stickNext, moderator });
     app.stickNext = false;
     const session = s.session || {};
     setText(els.meNick, s.me || session.nick || '');
@@ -332,6 +345,7 @@ function tick() {
  */
 function applyFeatures(features) {
   const f = features || {};
+  app.features = f;
   const hide = (node) => node && show(node, false);
   if (!f.host) for (const id of ['host-btn', 'host-panel']) hide($(id));
   if (!f.host) hide(document.querySelector('.divider-or'));
@@ -359,6 +373,9 @@ async function start() {
     dmEmpty: $('dm-empty'),
     onlineList: $('online-list'),
     onlineHeading: $('online-heading'),
+    removedSection: $('removed-section'),
+    removedList: $('removed-list'),
+    pinned: { bar: $('pinned-bar'), open: $('pinned-open'), from: $('pinned-from'), text: $('pinned-text'), unpin: $('unpin-btn') },
     typingLine: $('typing-line'),
     meNick: $('me-nick'),
     meServer: $('me-server'),
@@ -382,6 +399,9 @@ async function start() {
       unlock: $('unlock-btn'),
       slow: $('slow-mode-select'),
       composer: $('composer-input'),
+      send: $('send-btn'),
+      poll: $('poll-btn'),
+      mutedNote: $('muted-note'),
       hands: $('hands-queue'),
       handsText: $('hands-text'),
       callOn: $('call-on-btn'),
@@ -423,11 +443,16 @@ async function start() {
       },
     },
   );
+  liveChart = createLiveChart(
+    { panel: $('live-chart'), from: $('live-chart-from'), legend: $('live-chart-legend'), hide: $('live-chart-hide'), plot: $('live-chart-plot') },
+    { onChange: () => app.render() },
+  );
   connectScreen = setupConnect(app);
   chat = setupChat(app, messages);
   account = setupAccount(app);
   setupPollDialog(app, messages);
   setupMessageActions(app, messages, chat);
+  setupClassControls(app);
 
   document.addEventListener('visibilitychange', () => {
     setVisible(app.state, document.visibilityState === 'visible');

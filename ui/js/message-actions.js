@@ -1,6 +1,7 @@
 // What the user does to a message in the list (`#messages`, one delegated listener): vote on a poll and close it,
-// react (the picker, or a chip), reply, edit their own message in place (Enter saves, Escape cancels), and delete
-// (after a confirmation dialog; their own, or anyone's when moderating).
+// react (the picker, or a chip), reply, edit their own message in place (Enter saves, Escape cancels), delete
+// (after a confirmation dialog; their own, or anyone's when moderating), say "I've read it" to an announcement, and
+// for moderators pin a message to the top of the room (or take it down).
 //
 // Nothing changes on screen until the server says so (`message_updated`): on a LAN that is immediate, and the
 // screen never shows a vote or an edit the server refused. Refusals come back as `error` events and are shown as
@@ -131,6 +132,12 @@ export function setupMessageActions(app, messages, chat) {
       if (box) saveEdit(t, box);
     } else if (hit('.edit-cancel-btn')) {
       stopEditing();
+    } else if (hit('.ack-btn')) {
+      act(() => bridge.acknowledge({ room: t.room, seq: t.seq }));
+    } else if (hit('.pin-btn')) {
+      const pinned = state().pinned.get(t.room);
+      const seq = pinned && pinned.seq === t.seq ? null : t.seq;
+      act(() => bridge.pinMessage({ room: t.room, seq }));
     } else if (hit('.delete-btn')) {
       if (canDelete(t.msg, state().me, state().moderating)) askDelete(t);
     } else if ((btn = hit('.quote'))) {

@@ -1,6 +1,7 @@
 // One stored message as the UI keeps it (PROTOCOL.md §7.4), and how a newer copy of it replaces the one held: a
-// `message_updated` (a vote, a reaction, an edit, a deletion, a closed poll; §7.22), a history page read after the
-// change, or the server's own copy of a message the UI had built from its `ack`. Pure: no DOM.
+// `message_updated` (a vote, a reaction, an edit, a deletion, a closed poll, an acknowledged announcement; §7.22), a
+// history page read after the change, or the server's own copy of a message the UI had built from its `ack`. Pure:
+// no DOM.
 //
 // The server's fields are copied through checks, so that the view can trust their shapes: a malformed `poll` or
 // `reactions` is dropped rather than half drawn. `rev` orders the copies of one message: an older one never
@@ -33,6 +34,12 @@ export function reactionsOf(r) {
     .filter((x) => x.by.length > 0);
 }
 
+/** An announcement's mark, `{ acks: [nick…] }` (who said "I've read it", first first), or null. */
+export function announcementOf(a) {
+  if (!a || typeof a !== 'object') return null;
+  return { acks: nicks(a.acks) };
+}
+
 /** The quote a reply carries, `{ seq, from, text }`, or null. */
 export function quoteOf(q) {
   if (!q || typeof q !== 'object' || !Number.isSafeInteger(q.seq)) return null;
@@ -51,6 +58,7 @@ function assign(msg, m) {
   msg.poll = msg.deleted ? null : pollOf(m.poll);
   msg.reactions = msg.deleted ? [] : reactionsOf(m.reactions);
   msg.reply_to = msg.deleted ? null : quoteOf(m.reply_to);
+  msg.announcement = msg.deleted ? null : announcementOf(m.announcement);
   msg.edited_ms = Number.isSafeInteger(m.edited_ms) && m.edited_ms > 0 ? m.edited_ms : 0;
   msg.rev = revOf(m);
   /** Built by the UI from an `ack`, not received: any copy from the server is better. */

@@ -57,6 +57,14 @@ export function createState(prefs = {}) {
     rules: new Map(),
     /** Room → nicknames with a raised hand, first raised first (`hands` events). */
     hands: new Map(),
+    /** Room → who a moderator muted there (`room_state.muted`): they read, vote and react, but may not post. */
+    muted: new Map(),
+    /** Room → who a moderator removed from it (`room_state.removed`): they may not join until readmitted. */
+    removed: new Map(),
+    /** Room → its pinned message (`pinned` events), shaped as a stored message (message.js). */
+    pinned: new Map(),
+    /** Room → its live data (`data` events), see series.js. Not stored by the server: it starts over at `joined`. */
+    live: new Map(),
     /** The "Register this nickname" request: waiting for the server's answer, and its refusal if any. */
     account: { pending: false, error: '' },
     /** A server error that named no room, when no room is on screen. */
@@ -109,6 +117,7 @@ export function watching(state, c) {
 export function setActive(state, room, now = Date.now()) {
   const c = conv(state, room);
   state.active = c.key;
+  state.lastError = ''; // Said while no conversation was on screen: the one opened now has its own notices.
   c.unread = 0;
   c.mention = false;
   c.atBottom = true;
@@ -173,9 +182,10 @@ export function pendingPoll(spec) {
 
 /**
  * A message the user sent is waiting for its ack: show it as pending. `poll`: `{ options, multiple }` when it is a
- * poll; `quote`: what a reply quotes (`{ seq, from, text }`), which the `queued` event of the app does not carry.
+ * poll; `quote`: what a reply quotes (`{ seq, from, text }`), which the `queued` event of the app does not carry;
+ * `announce`: a moderator's announcement (shown as one, with nobody having read it yet).
  */
-export function addPending(state, { client_id: clientId, room, text, poll, quote }, now = Date.now()) {
+export function addPending(state, { client_id: clientId, room, text, poll, quote, announce }, now = Date.now()) {
   const c = conv(state, room);
   // Already acknowledged (the ack can overtake the send's own reply): nothing is pending.
   for (const m of c.msgs) if (m.client_id === clientId && m.from && sameNick(m.from, state.me)) return;
@@ -184,11 +194,13 @@ export function addPending(state, { client_id: clientId, room, text, poll, quote
     // The `queued` event came first: add what only the caller knows.
     if (!held.reply_to && quote) held.reply_to = quote;
     if (!held.poll && poll) held.poll = pendingPoll(poll);
+    if (!held.announcement && announce) held.announcement = { acks: [] };
     c.rev++;
     return;
   }
   c.pending.set(clientId, {
     client_id: clientId, room: c.key, text, ts: now, error: '', poll: pendingPoll(poll), reply_to: quote || null,
+    announcement: announce ? { acks: [] } : null,
   });
   c.rev++;
 }

@@ -2,10 +2,11 @@
 // WebSocket to `/ws` on the page's own origin (the server that served this page). bridge.js picks it when the page
 // runs outside the app.
 //
-// What only the desktop app can do (hosting a server, recent servers in the OS keyring, certificate pinning) is
-// switched off in `features`, and the UI hides those controls. Notifications use the browser's Notification API
-// when the user allows it. The session token of a registered nickname lives in this tab's sessionStorage (gone when
-// the tab closes), never in localStorage or a URL, and never reaches the rest of the UI.
+// What only the desktop app can do (hosting a server, recent servers in the OS keyring, certificate pinning,
+// moderating with the host's token) is switched off in `features`, and the UI hides those controls. Notifications
+// use the browser's Notification API when the user allows it. The session token of a registered nickname lives in
+// this tab's sessionStorage (gone when the tab closes), never in localStorage or a URL, and never reaches the rest
+// of the UI.
 
 import { WebSession } from './web-session.js';
 import { mentions, sameNick } from './names.js';
@@ -128,7 +129,8 @@ export function createWebBridge(location, env = {}) {
     /**
      * What this bridge can do beyond chatting, so the UI shows only controls that work: `host` (run a server),
      * `profiles` (recent servers with secrets in the OS keyring), `trust` (certificate pinning), `address` (connect
-     * to any server rather than the page's own), `notifications` (the browser offers them at all).
+     * to any server rather than the page's own), `notifications` (the browser offers them at all), `moderate` (the
+     * moderator's requests).
      */
     features: Object.freeze({
       host: false,
@@ -137,6 +139,8 @@ export function createWebBridge(location, env = {}) {
       address: false,
       // Browsers offer notifications to secure pages only (https, or a page from this computer).
       notifications: canNotify,
+      // Moderating takes the server's moderator token, which only the host's app can read.
+      moderate: false,
     }),
     /** The server this page came from: the only one a browser page may talk to. */
     serverAddress: address,
@@ -166,6 +170,11 @@ export function createWebBridge(location, env = {}) {
     send: ({ room, text, replyTo }) => attempt(() => current().send(room, text, { replyTo })),
     sendPoll: ({ room, question, options, multiple }) =>
       attempt(() => current().send(room, question, { poll: { options: [...options], multiple: Boolean(multiple) } })),
+    sendAnnouncement: () => Promise.reject(unsupported('Sending an announcement')),
+    acknowledge: ({ room, seq }) => attempt(() => current().request({ type: 'acknowledge', room, seq }) ?? null),
+    muteMember: () => Promise.reject(unsupported('Muting someone')),
+    removeMember: () => Promise.reject(unsupported('Removing someone')),
+    pinMessage: () => Promise.reject(unsupported('Pinning a message')),
     vote: ({ room, seq, choices }) => attempt(() => current().request({ type: 'vote', room, seq, choices: [...choices] }) ?? null),
     closePoll: ({ room, seq }) => attempt(() => current().request({ type: 'close_poll', room, seq }) ?? null),
     react: ({ room, seq, emoji, on }) =>

@@ -296,6 +296,11 @@ export class WebSession {
         return this.emit({ kind: 'server', event: ev });
       case 'history':
         return this.historyPage(ev);
+      case 'left':
+        // Also sent unasked when a moderator removed this user: the room is not rejoined after a reconnect (the
+        // server would refuse it with `removed_from_room`).
+        this.rooms.delete(ev.room);
+        return this.emit({ kind: 'server', event: ev });
       case 'registered': {
         // The token stays in the bridge: the page's scripts never see it.
         if (typeof ev.token === 'string') this.keepToken(ev.token);

@@ -230,3 +230,28 @@ test('a resume asks for the changes since the highest revision seen', () => {
   h.last().deliver(welcome());
   assert.deepEqual(h.last().sent[1], { type: 'join', room: 'lobby', after: 10, after_rev: 3 });
 });
+
+test('a room the server took the user out of (`left` unasked, after a removal) is not rejoined after a reconnect', () => {
+  const h = harness();
+  h.session.start();
+  h.last().open();
+  h.last().deliver(welcome());
+  h.session.join('lobby');
+  h.session.join('maths');
+  h.last().deliver({ type: 'joined', room: 'lobby', topic: '', members: ['ana'], last_seq: 1 });
+  h.last().deliver({ type: 'joined', room: 'maths', topic: '', members: ['ana'], last_seq: 2 });
+  h.last().deliver({ type: 'room_state', room: 'maths', locked: false, slow_mode_s: 0, by: 'teacher', removed: ['ana'] });
+  h.last().deliver({ type: 'left', room: 'maths' });
+  assert.deepEqual(h.events.slice(-2).map((e) => e.event.type), ['room_state', 'left'], 'both reach the UI');
+  // Live data, the pin and announcements' acknowledgements pass through as they are.
+  h.session.request({ type: 'acknowledge', room: 'lobby', seq: 1 });
+  assert.deepEqual(h.last().sent.at(-1), { type: 'acknowledge', room: 'lobby', seq: 1 });
+  h.last().deliver({ type: 'data', room: 'lobby', from: 'ticker', ts: 5, points: { random: 0.5 } });
+  assert.deepEqual(h.events.at(-1), { kind: 'server', event: { type: 'data', room: 'lobby', from: 'ticker', ts: 5, points: { random: 0.5 } } });
+
+  h.last().drop();
+  h.fireRetry();
+  h.last().open();
+  h.last().deliver(welcome());
+  assert.deepEqual(h.last().sent.slice(1), [{ type: 'join', room: 'lobby', after: 1 }]);
+});

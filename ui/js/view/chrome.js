@@ -2,6 +2,7 @@
 // servers on the connect screen and the host panel.
 
 import { displayName, rulesText, typingNames } from '../selectors.js';
+import { mutedHere, mutedNote } from '../moderation.js';
 import { el, icon, reconcile, setText, show, attr } from './dom.js';
 
 /** "ana is typing…", "ana and bo are typing…", "ana, bo and cy are typing…", "Several people are typing…". */
@@ -27,7 +28,8 @@ export function renderHeader(state, els) {
   els.title.classList.toggle('room', Boolean(key) && !dm);
   if (!els.topicForm.hidden) return; // Being edited: leave it alone.
   const topic = c ? c.topic : '';
-  if (dm) setText(els.topic, 'Direct conversation');
+  if (!key) setText(els.topic, state.lastError); // E.g. why the room on screen closed, when no other one is open.
+  else if (dm) setText(els.topic, 'Direct conversation');
   else if (!c || !c.joined) setText(els.topic, c && c.joining ? 'Joining…' : '');
   else setText(els.topic, topic || 'Add a topic');
   els.topic.disabled = !c || dm || !c.joined;
@@ -50,15 +52,19 @@ export function renderHeader(state, els) {
   els.composer.placeholder = key ? `Message ${dm ? displayName(state, key) : `#${key}`}` : 'Pick a conversation first';
 }
 
-/** The rules line under the header, the moderator's controls, and the composer while a room is locked. */
-export function renderRules(state, els, now = Date.now()) {
+/**
+ * The rules line under the header, the moderator's controls, and the composer while a room is locked or the user is
+ * muted there (then the composer says so, `#muted-note`, and Send and Poll are off too).
+ */
+export function renderRules(state, els, now = Date.now(), { moderator = state.moderating } = {}) {
   const key = state.active;
   const c = key ? state.convs.get(key) : null;
   const room = Boolean(c && !c.dm && c.joined);
   const rules = room ? state.rules.get(key) : null;
   const text = rulesText(rules, state.moderating, now);
   setText(els.text, text);
-  const controls = room && state.moderating;
+  // `moderator`: the server said `moderating` and the bridge can send the requests (features.moderate).
+  const controls = room && moderator;
   show(els.controls, controls);
   const hands = room ? state.hands.get(key) || [] : [];
   const queue = controls && hands.length > 0;
@@ -81,9 +87,15 @@ export function renderRules(state, els, now = Date.now()) {
   show(els.unlock, locked);
   const slow = String(rules ? rules.slowModeS : 0);
   if (els.slow.value !== slow && [...els.slow.options].some((o) => o.value === slow)) els.slow.value = slow;
-  const silenced = locked && !state.moderating;
+  const muted = room && mutedHere(state, key);
+  const silenced = (locked && !state.moderating) || muted;
   els.composer.disabled = silenced;
-  if (silenced) els.composer.placeholder = 'Only moderators can write while the room is locked';
+  els.send.disabled = silenced;
+  els.poll.disabled = silenced;
+  if (muted) els.composer.placeholder = 'A moderator muted you here';
+  else if (silenced) els.composer.placeholder = 'Only moderators can write while the room is locked';
+  setText(els.mutedNote, muted ? mutedNote(key) : '');
+  show(els.mutedNote, muted);
 }
 
 /**

@@ -64,7 +64,17 @@ const ICONS = {
   pencil: ['M17 3a2.85 2.85 0 1 1 4 4L7.5 20.5 2 22l1.5-5.5Z', 'm15 5 4 4'],
   trash: ['M3 6h18', 'M19 6v14a2 2 0 0 1-2 2H7a2 2 0 0 1-2-2V6', 'M8 6V4a2 2 0 0 1 2-2h4a2 2 0 0 1 2 2v2'],
   chart: ['M3 3v18h18', 'M7 16v-4', 'M12 16V8', 'M17 16v-7'],
+  pin: ['M12 17v5', 'M9 3h6', 'M10 3v7l-4 4v3h12v-3l-4-4V3'],
+  megaphone: ['m3 11 18-5v12L3 14v-3z', 'M11.6 16.8a3 3 0 1 1-5.8-1.6'],
+  pulse: ['M22 12h-4l-3 9L9 3l-3 9H2'],
 };
+
+/** Creates an SVG element (charts, icons) with attributes set one by one: nothing is parsed as markup. */
+export function svgEl(tag, attrs = {}) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
+  return node;
+}
 
 /** An inline icon, hidden from assistive technology (its button carries the label). */
 export function icon(name) {

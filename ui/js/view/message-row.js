@@ -1,13 +1,15 @@
 // One message's element in the list (`li.message`): sender, time, the quote of the message it answers, the text
 // (with "(edited)", and the user's own @mentions marked), or the editing box, or the "message deleted" placeholder;
-// a poll; reaction chips; the sending status; and the actions shown on hover or focus (React, Reply, Edit, Delete)
-// with the reaction picker. Everything the users wrote goes in as text.
+// a poll; an announcement's "I've read it" and tally; reaction chips; the sending status; and the actions shown on
+// hover or focus (React, Reply, Edit, Delete, and Pin for moderators) with the reaction picker. Everything the users
+// wrote goes in as text.
 
 import { mentions, mentionParts } from '../names.js';
 import { isMine, canEdit, canDelete } from '../message.js';
 import { el, hue, icon, initial, setText, show, attr } from './dom.js';
 import { createPoll, updatePoll } from './poll.js';
 import { createPicker, updateReactions } from './reactions.js';
+import { createAnnouncement, updateAnnouncement } from './announcement.js';
 
 const pad = (n) => String(n).padStart(2, '0');
 
@@ -50,6 +52,7 @@ export function createMessageRow() {
       actionBtn('reply-btn', 'reply', 'Reply'),
       actionBtn('edit-btn', 'pencil', 'Edit'),
       actionBtn('delete-btn', 'trash', 'Delete'),
+      actionBtn('pin-btn', 'pin', 'Pin to the top of the room'),
     ),
   );
 }
@@ -106,7 +109,9 @@ function parts(node) {
 
 /**
  * Brings a message row up to date; cheap when nothing changed (signature check). `ctx`: `{ me, online, moderating,
- * editing, picker }` (`editing`/`picker`: the seq whose editing box or reaction picker is open).
+ * editing, picker, members, membersKey, pinnedSeq, canPin }` (`editing`/`picker`: the seq whose editing box or
+ * reaction picker is open; `members`: who is online in the room, which an announcement's tally counts; `pinnedSeq`:
+ * the pinned message's; `canPin`: a moderator in a room).
  */
 export function updateMessageRow(node, row, ctx) {
   const m = row.msg;
@@ -115,9 +120,13 @@ export function updateMessageRow(node, row, ctx) {
   const mention = !pending && !deleted && !isMine(m, ctx.me) && mentions(m.text, ctx.me);
   const editing = !pending && !deleted && ctx.editing === m.seq && canEdit(m, ctx.me);
   const picking = !pending && !deleted && ctx.picker === m.seq;
+  const announcement = !deleted && Boolean(m.announcement);
+  const pinned = !pending && ctx.pinnedSeq === m.seq;
   const sig = [
     row.kind, m.seq, m.client_id, row.from, m.text, m.ts, row.continued, mention, row.error, pending && ctx.online,
-    m.v, ctx.me, ctx.moderating, editing, picking,
+    m.v, ctx.me, ctx.moderating, editing, picking, pinned,
+    // Only an announcement's tally depends on who is online.
+    announcement ? ctx.membersKey : '',
   ].join('\u0000');
   if (node._sig === sig) return;
   node._sig = sig;
@@ -132,6 +141,7 @@ export function updateMessageRow(node, row, ctx) {
   node.classList.toggle('has-poll', Boolean(m.poll) && !deleted);
   node.classList.toggle('editing', editing);
   node.classList.toggle('picking', picking);
+  node.classList.toggle('announcement', announcement);
   attr(node, 'data-seq', pending ? null : m.seq);
   attr(node, 'data-client-id', m.client_id || null);
 
@@ -172,6 +182,17 @@ export function updateMessageRow(node, row, ctx) {
     poll.remove();
   }
 
+  let box = body.querySelector('.announcement-box');
+  if (announcement) {
+    if (!box) {
+      box = createAnnouncement();
+      reactions.before(box);
+    }
+    updateAnnouncement(box, m, ctx, pending);
+  } else if (box) {
+    box.remove();
+  }
+
   updateReactions(reactions, m, ctx); // None on a pending or deleted message.
 
   status.replaceChildren();
@@ -193,6 +214,12 @@ export function updateMessageRow(node, row, ctx) {
     show(actions.querySelector('.edit-btn'), canEdit(m, ctx.me));
     show(actions.querySelector('.delete-btn'), canDelete(m, ctx.me, ctx.moderating));
     attr(actions.querySelector('.react-btn'), 'aria-expanded', String(picking));
+    // Moderators pin a message to the top of the room; on the pinned one the same button takes it down.
+    const pin = actions.querySelector('.pin-btn');
+    show(pin, Boolean(ctx.canPin));
+    attr(pin, 'aria-pressed', pinned ? 'true' : 'false');
+    attr(pin, 'title', pinned ? 'Unpin' : 'Pin to the top of the room');
+    attr(pin, 'aria-label', pinned ? 'Unpin' : 'Pin to the top of the room');
   }
   const picker = actions.querySelector('.react-picker');
   if (picking && !picker) actions.append(createPicker());

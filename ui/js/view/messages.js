@@ -97,6 +97,9 @@ export function createMessageView(els, { onScroll }) {
   let shownRev = -1;
   let shownOnline = null;
   let shownModerating = null;
+  /** Who was online and which message was pinned at the last drawing: announcements and the Pin button show them. */
+  let shownMembers = '';
+  let shownPinned = null;
   /** The message (seq) whose editing box, or whose reaction picker, is open; both close with the conversation. */
   let editing = null;
   let picker = null;
@@ -153,8 +156,11 @@ export function createMessageView(els, { onScroll }) {
     scrollToBottom();
   }
 
-  /** Draws conversation `c` (or nothing); `force` redraws even when its revision did not change. */
-  function render(state, c, { force = false, stickToBottom = false } = {}) {
+  /**
+   * Draws conversation `c` (or nothing); `force` redraws even when its revision did not change. `moderator`: the
+   * moderator's controls apply (the bridge can moderate and the server said `moderating`).
+   */
+  function render(state, c, { force = false, stickToBottom = false, moderator = state.moderating } = {}) {
     const online = state.conn.state === 'online';
     if (!c) {
       els.list.replaceChildren();
@@ -172,7 +178,11 @@ export function createMessageView(els, { onScroll }) {
       editing = null;
       picker = null;
     }
-    const same = c.rev === shownRev && online === shownOnline && state.moderating === shownModerating;
+    const membersKey = c.members.join('\u0000').toLowerCase();
+    const pin = state.pinned.get(c.key);
+    const pinnedSeq = pin ? pin.seq : null;
+    const same = c.rev === shownRev && online === shownOnline && moderator === shownModerating &&
+      membersKey === shownMembers && pinnedSeq === shownPinned;
     if (!switched && !force && !dirty && same) return;
     dirty = false;
     const newest = atNewest(c);
@@ -182,7 +192,11 @@ export function createMessageView(els, { onScroll }) {
     const lastBefore = els.list.lastElementChild && els.list.lastElementChild.dataset.key;
 
     if (switched) els.list.replaceChildren();
-    const ctx = { me: state.me, online, now: Date.now(), moderating: state.moderating, editing, picker };
+    const ctx = {
+      me: state.me, online, now: Date.now(), moderating: moderator, editing, picker, members: c.members, membersKey, pinnedSeq,
+      // Only a room has a pinned message.
+      canPin: moderator && !c.dm,
+    };
     // A pending message that got its ack keeps its element: rename it to the message's key.
     const byKey = new Map([...els.list.children].map((n) => [n.dataset.key, n]));
     for (const m of c.msgs.slice(-50)) {
@@ -223,7 +237,9 @@ export function createMessageView(els, { onScroll }) {
     shownKey = c.key;
     shownRev = c.rev;
     shownOnline = online;
-    shownModerating = state.moderating;
+    shownModerating = moderator;
+    shownMembers = membersKey;
+    shownPinned = pinnedSeq;
   }
 
   /** Opens the editing box of message `seq` (null closes it); the caller redraws. */

@@ -1,7 +1,7 @@
-// The sidebar (rooms `#room-list`, direct conversations `#dm-list`) and the online list (`#online-list`).
+// The sidebar: rooms (`#room-list`) and direct conversations (`#dm-list`). The online list is members.js's.
 //
 // Every clickable entry is a `button` inside its `li`, so Tab, Enter and Space work without extra code. Clicks are
-// handled by delegation in main.js (`data-room` / `data-nick` on the `li`).
+// handled by delegation in chat.js (`data-room` on the `li`).
 
 import { roomEntries, dmEntries } from '../selectors.js';
 import { el, icon, reconcile, setText, show, attr, hue, initial } from './dom.js';
@@ -67,30 +67,4 @@ export function renderConversations(state, roomList, dmList, dmEmpty) {
     update: updateConvEntry(state, (e) => e.name),
   });
   show(dmEmpty, dms.length === 0);
-}
-
-/** Draws who is online in the conversation on screen; the user's own entry is not a button. */
-export function renderOnline(state, list, heading) {
-  const c = state.active ? state.convs.get(state.active) : null;
-  const members = c ? c.members : [];
-  setText(heading, members.length ? `Online — ${members.length}` : 'Online');
-  const meLower = state.me.toLowerCase();
-  const raised = new Set((c && state.hands.get(c.key) || []).map((nick) => nick.toLowerCase()));
-  reconcile(list, members, {
-    key: (nick) => `${nick.toLowerCase() === meLower ? 'me:' : ''}${raised.has(nick.toLowerCase()) ? 'hand:' : ''}${nick}`,
-    create: (nick) => {
-      const mine = nick.toLowerCase() === meLower;
-      const avatar = el('span', { class: `avatar small c${hue(nick)}`, 'aria-hidden': 'true', text: initial(nick) });
-      const name = el('span', { class: 'member-name', text: nick });
-      const hand = raised.has(nick.toLowerCase())
-        ? el('span', { class: 'hand', title: 'Hand raised', text: 'hand up' })
-        : null;
-      const parts = [avatar, name, hand].filter(Boolean);
-      const inner = mine
-        ? el('span', { class: 'member self' }, ...parts, el('span', { class: 'you', text: '(you)' }))
-        : el('button', { type: 'button', class: 'member', title: `Message ${nick} directly`, 'aria-label': `${nick}: send a direct message` }, ...parts);
-      return el('li', { dataset: { nick } }, inner);
-    },
-    update: () => {},
-  });
 }
