@@ -26,6 +26,7 @@ const COMMANDS: &[&str] = &[
     "search_room",
     "export_room",
     "set_room_password",
+    "open_link",
     "join_room",
     "leave_room",
     "create_room",

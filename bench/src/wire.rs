@@ -29,12 +29,12 @@ pub fn hello(nick: &str) -> String {
 
 /// A `join` without replay: the client only wants live messages.
 pub fn join(room: &str) -> String {
-    encode(&ClientMessage::Join { room: room.to_owned(), after: None, after_rev: None })
+    encode(&ClientMessage::Join { room: room.to_owned(), after: None, after_rev: None, password: None })
 }
 
 /// A `create_room` for the rooms a scenario spreads its clients over.
 pub fn create_room(room: &str) -> String {
-    encode(&ClientMessage::CreateRoom { room: room.to_owned(), topic: None })
+    encode(&ClientMessage::CreateRoom { room: room.to_owned(), topic: None, password: None })
 }
 
 /// A `send` carrying its send stamp in the text.

@@ -202,6 +202,14 @@ impl Session {
                 }
                 self.flush(core);
             }
+            ServerEvent::Left { room } => {
+                // Also sent unasked when a moderator removes the user: then the room must not be rejoined. A join
+                // sent since (the user came back) is newer than this `left` and wins.
+                if !self.joins.contains_key(&room) {
+                    core.tracker.leave(&room);
+                }
+                core.forward(ServerEvent::Left { room });
+            }
             ServerEvent::MessageUpdated(message) => {
                 core.tracker.changed(&message.room, message.rev);
                 core.forward(ServerEvent::MessageUpdated(message));

@@ -507,6 +507,13 @@ pub async fn export_room<R: Runtime>(
     tokio::task::spawn_blocking(write).await.map_err(|err| AppError::Internal(err.to_string()))?
 }
 
+/// Opens a link from a message in the system browser (only `http`, `https` and `mailto`; never inside the app).
+#[tauri::command]
+pub async fn open_link(url: String) -> Result<(), AppError> {
+    let url = crate::links::external(&url)?;
+    crate::links::open(&url)
+}
+
 /// What is being hosted, if anything.
 #[tauri::command]
 pub async fn host_status(state: State<'_, AppState>) -> Result<Option<HostInfo>, AppError> {

@@ -19,6 +19,7 @@ pub mod credentials;
 pub mod error;
 pub mod events;
 pub mod host;
+pub mod links;
 pub mod notify;
 pub mod profiles;
 pub mod session;
@@ -61,6 +62,7 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Result<()> {
     let started = std::time::Instant::now();
     let app = builder
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| focus_main_window(app)))
+        .plugin(links::guard())
         .setup(move |app| {
             let state =
                 AppState::new(app.handle(), started).map_err(|err| Box::new(err) as Box<dyn std::error::Error>)?;
@@ -105,6 +107,7 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Result<()> {
             commands::search_room,
             commands::export_room,
             commands::set_room_password,
+            commands::open_link,
             commands::load_history,
             commands::host_start,
             commands::host_stop,

@@ -298,3 +298,20 @@ fn a_room_password_goes_with_the_join_until_the_room_is_entered() {
     let rejoin = ClientMessage::Join { room: "maths".into(), after: Some(4), after_rev: Some(0), password: None };
     assert_eq!(frames(&mut next, later), [rejoin]);
 }
+
+#[test]
+fn a_room_the_server_took_the_user_out_of_is_not_rejoined() {
+    let mut h = Harness::new();
+    let now = Instant::now();
+    let mut session = Session::start(&mut h.core, &welcome(vec![]), None, now);
+    session.on_command(&mut h.core, Command::Join("maths".into(), None));
+    session.on_event(&mut h.core, joined("maths", 2), now);
+    assert_eq!(h.core.tracker.rooms(), ["maths"]);
+    // A moderator removed the user: `left` arrives without a `leave`.
+    session.on_event(&mut h.core, ServerEvent::Left { room: "maths".into() }, now);
+    assert!(h.core.tracker.rooms().is_empty(), "not rejoined after the next reconnect");
+    // Joining again (once readmitted) is the user's choice, and a stale `left` does not undo it.
+    session.on_command(&mut h.core, Command::Join("maths".into(), None));
+    session.on_event(&mut h.core, ServerEvent::Left { room: "maths".into() }, now);
+    assert_eq!(h.core.tracker.rooms(), ["maths"]);
+}
