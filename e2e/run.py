@@ -476,7 +476,7 @@ class Suite:
             student.close()
         d.click("#host-stop-btn")
 
-    def test_the_host_locks_a_room_with_a_countdown_and_calls_on_a_raised_hand(self) -> None:
+    def test_the_host_locks_a_room_calls_on_a_raised_hand_and_runs_a_poll(self) -> None:
         d = self.open_app("moderator", "moderate")
         d.wait_visible("#connect-screen")
         d.type("#nick", "teacher")
@@ -521,6 +521,8 @@ class Suite:
             assert called["nick"] == "student" and called["by"] == "teacher", called
             student.expect("the hand lowered", lambda e: e["type"] == "hands" and e["raised"] == [])
             d.wait("the call on shown", lambda: notice_shown(d, "teacher called on student"))
+            self.host_runs_a_poll(d, student)
+            self.host_announces_and_mutes(d, student)
         finally:
             student.close()
         d.click("#host-stop-btn")
@@ -531,6 +533,60 @@ class Suite:
             assert path.stat().st_mode & 0o777 == 0o600, f"{path} is readable by others"
             token = path.read_text().strip()
             assert token not in (self.args.artifacts / "app-moderate.log").read_text(errors="replace")
+
+    def host_runs_a_poll(self, d: Driver, student: PyClient) -> None:
+        """The host creates a poll in the app; the Python student votes; the app's bar chart follows; the host
+        closes it and the student sees the final results."""
+        d.click("#poll-btn")
+        d.wait_visible("#poll-dialog")
+        d.type("#poll-question", "Which is prime?")
+        for n, option in enumerate(("9", "11", "15"), start=1):
+            if n > 2:
+                d.click("#poll-add-option-btn")
+            d.type(f"#poll-options li:nth-child({n}) input", option)
+        d.click("#poll-submit-btn")
+        poll = student.expect("the poll", lambda e: e["type"] == "message" and "poll" in e)
+        assert poll["text"] == "Which is prime?" and poll["from"] == "teacher", poll
+        assert [o["text"] for o in poll["poll"]["options"]] == ["9", "11", "15"], poll
+        student.send({"type": "vote", "room": "lobby", "seq": poll["seq"], "choices": [1]})
+        student.expect("the vote counted", lambda e: e["type"] == "message_updated" and e["seq"] == poll["seq"]
+                       and e["poll"]["options"][1]["voters"] == ["student"])
+        counts = (f"#messages li.message[data-seq='{poll['seq']}'] .poll-option[data-index='1'] .poll-count")
+        d.wait("the bar chart to count the vote", lambda: dom_text(d, counts).startswith("1 vote"))
+        width = d.execute(f"return document.querySelector(\"#messages li.message[data-seq='{poll['seq']}'] "
+                          ".poll-option[data-index='1'] .poll-fill\").style.width")
+        assert width == "100%", width
+        screenshot(self.args, "app-poll")
+        d.click(f"#messages li.message[data-seq='{poll['seq']}'] .poll-close-btn")
+        closed = student.expect("the poll closed", lambda e: e["type"] == "message_updated"
+                                and e["seq"] == poll["seq"] and e["poll"]["closed"])
+        assert closed["poll"]["options"][1]["voters"] == ["student"], closed
+        student.send({"type": "vote", "room": "lobby", "seq": poll["seq"], "choices": [0]})
+        student.expect_error("poll_closed")
+
+    def host_announces_and_mutes(self, d: Driver, student: PyClient) -> None:
+        """An announcement the student acknowledges shows its tally in the app; the host mutes the student from the
+        online list (their message is refused) and unmutes them."""
+        d.click("#announce-toggle")
+        d.type("#composer-input", "Test on Friday: bring a calculator" + ENTER)
+        note = student.expect("the announcement", lambda e: e["type"] == "message" and "announcement" in e)
+        assert note["text"] == "Test on Friday: bring a calculator" and note["announcement"]["acks"] == [], note
+        tally = f"#messages li.message[data-seq='{note['seq']}'] .ack-tally"
+        d.wait("the tally before", lambda: dom_text(d, tally).startswith("0 of 1"))
+        student.send({"type": "acknowledge", "room": "lobby", "seq": note["seq"]})
+        d.wait("the tally after the student read it", lambda: dom_text(d, tally) == "Read by the only other person here")
+        screenshot(self.args, "app-announcement")
+        d.click("#online-list li[data-nick='student'] .mute-btn")
+        muted = student.expect("being muted", lambda e: e["type"] == "room_state" and e.get("muted") == ["student"])
+        assert muted.get("by") == "teacher", muted
+        student.say("lobby", "but sir")
+        student.expect_error("muted")
+        d.wait("the muted badge", lambda: d.execute(
+            "return !!document.querySelector(\"#online-list li[data-nick='student'] .unmute-btn\")"))
+        d.click("#online-list li[data-nick='student'] .unmute-btn")
+        student.expect("being unmuted", lambda e: e["type"] == "room_state" and not e.get("muted"))
+        student.say("lobby", "thank you, sir")
+        d.wait("the student's message after the unmute", lambda: message_shown(d, "thank you, sir", "student"))
 
     def connect_form(self, d: Driver, url: str, nick: str, account_password: str = "", remember: bool = True) -> None:
         d.wait_visible("#connect-screen")
