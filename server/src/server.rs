@@ -318,9 +318,13 @@ where
     }
 }
 
+/// How often the search index takes a background step.
+const INDEX_PERIOD: Duration = Duration::from_secs(1);
+
 async fn sweep_timers(shared: Arc<Shared>, mut shutdown: Shutdown) {
     let period = (shared.limits.typing_ttl / 4).max(Duration::from_millis(50));
     let mut tick = tokio::time::interval(period);
+    let mut next_index = Instant::now();
     loop {
         tokio::select! {
             () = shutdown.recv() => break,
@@ -328,6 +332,10 @@ async fn sweep_timers(shared: Arc<Shared>, mut shutdown: Shutdown) {
                 let now = Instant::now();
                 shared.hub.expire_typing(now);
                 shared.hub.expire_locks(now);
+                if now >= next_index {
+                    shared.store.index_some();
+                    next_index = now + INDEX_PERIOD;
+                }
             }
         }
     }

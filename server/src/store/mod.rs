@@ -30,6 +30,11 @@ pub(crate) use conv::ConvKey;
 pub(crate) use query::Anchor;
 pub(crate) use writer::{Append, Change, Edit, Greeting, Op, SERVER_NAME};
 
+/// Messages indexed per background step (one a second): a few milliseconds of the writer's time.
+const BACKGROUND_INDEX_STEP: i64 = 500;
+/// Messages indexed per step while a search waits for the index to catch up.
+const SEARCH_INDEX_STEP: i64 = 5_000;
+
 /// Operations that may wait for the writer before senders feel back-pressure.
 const QUEUE_DEPTH: usize = 16 * 1024;
 
@@ -152,11 +157,25 @@ impl Store {
         limit: u32,
     ) -> Result<Option<(Vec<ChatMessage>, bool)>, StoreError> {
         let Some(expression) = query::match_expression(query) else { return Ok(None) };
+        // Bring the index up to date first, a step at a time so chat interleaves with it.
+        loop {
+            let (done, caught_up) = oneshot::channel();
+            self.submit(Op::Index { rows: SEARCH_INDEX_STEP, done: Some(done) }).await?;
+            if caught_up.await.map_err(|_| StoreError::Closed)? {
+                break;
+            }
+        }
         let readers = self.readers.clone();
         let conv = ConvKey::new(conversation, viewer);
         let viewer = viewer.to_owned();
         let find = move || readers.with(|conn| query::search(conn, &conv, &viewer, &expression, before, limit));
         tokio::task::spawn_blocking(find).await.map_err(|_| StoreError::Closed)?.map(Some)
+    }
+
+    /// Asks the writer to index a small step of messages for search, unless its queue is full (then chat comes
+    /// first and the next tick tries again).
+    pub(crate) fn index_some(&self) {
+        let _ = self.ops.try_send(Op::Index { rows: BACKGROUND_INDEX_STEP, done: None });
     }
 
     /// Commits what is pending, checkpoints the WAL and stops the writer.

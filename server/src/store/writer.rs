@@ -71,6 +71,8 @@ pub(crate) enum Op {
     },
     /// Vote, react, edit, delete: change a stored message and tell its conversation.
     Change(Change),
+    /// Index up to `rows` stored messages for search; `done` hears whether the index has caught up.
+    Index { rows: i64, done: Option<oneshot::Sender<bool>> },
     /// Pin a message of a room (or, with `None`, unpin).
     Pin { handle: PeerHandle, by: String, room: String, seq: Option<u64> },
     /// Create a room (with a password hash, and its creator already admitted).
@@ -178,7 +180,7 @@ impl Writer {
     pub(crate) fn run(mut self, mut ops: mpsc::Receiver<Op>) {
         let mut appends = Vec::new();
         let mut batch = Vec::with_capacity(MAX_BATCH);
-        while self.next_batch(&mut ops, &mut batch) {
+        while ops.blocking_recv_many(&mut batch, MAX_BATCH) > 0 {
             for op in batch.drain(..) {
                 match op {
                     Op::Append(append) => appends.push(append),
@@ -199,28 +201,6 @@ impl Writer {
         self.checkpoint();
     }
 
-    /// Waits for the next requests; while none wait and the search index is behind, indexes instead. False once
-    /// every sender is gone.
-    fn next_batch(&mut self, ops: &mut mpsc::Receiver<Op>, batch: &mut Vec<Op>) -> bool {
-        loop {
-            if !self.index_behind() {
-                return ops.blocking_recv_many(batch, MAX_BATCH) > 0;
-            }
-            match ops.try_recv() {
-                Ok(op) => {
-                    batch.push(op);
-                    while batch.len() < MAX_BATCH {
-                        let Ok(op) = ops.try_recv() else { break };
-                        batch.push(op);
-                    }
-                    return true;
-                }
-                Err(mpsc::error::TryRecvError::Empty) => self.index_step(),
-                Err(mpsc::error::TryRecvError::Disconnected) => return false,
-            }
-        }
-    }
-
     fn checkpoint(&self) {
         if let Err(err) = self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
             tracing::warn!(%err, "WAL checkpoint at shutdown failed; the WAL file will be replayed on next start");
@@ -239,6 +219,12 @@ impl Writer {
             }
             Op::Change(change) => self.change(change),
             Op::Pin { handle, by, room, seq } => self.pin(&handle, &by, &room, seq),
+            Op::Index { rows, done } => {
+                let caught_up = self.index_step(rows);
+                if let Some(done) = done {
+                    let _ = done.send(caught_up);
+                }
+            }
             Op::CreateRoom { handle, room, topic, password_hash, creator } => {
                 self.create_room(&handle, &room, &topic, password_hash, &creator)
             }

@@ -1,13 +1,12 @@
-//! The search index (`message_search`, FTS5), kept by the writer in its idle time: a stored message is acked first
-//! and indexed when no request is waiting, so search never slows chat down, and under a burst it catches up right
-//! after. Edits and deletions of messages already indexed update the index in their own transaction.
+//! The search index (`message_search`, FTS5), kept off the ack path: a stored message is acked first and indexed
+//! later — a step at a time, once a second ([`crate::store::Store::index_some`]), and all of what is missing just
+//! before a search ([`crate::store::Store::search`]). Under a flood, indexing costs the writer one small step a
+//! second; a search may then wait while the index catches up. Edits and deletions of messages already indexed update
+//! the index in their own transaction.
 
 use rusqlite::Connection;
 
 use super::Writer;
-
-/// Messages indexed per idle step: small enough that a request arriving meanwhile waits only a few milliseconds.
-const STEP: i64 = 2_000;
 
 /// How far the index has got, read at start.
 pub(super) fn indexed_up_to(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
@@ -17,15 +16,13 @@ pub(super) fn indexed_up_to(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
 }
 
 impl Writer {
-    /// Whether stored messages wait to be indexed.
-    pub(super) fn index_behind(&self) -> bool {
-        self.indexed < self.newest_id
-    }
-
-    /// Indexes the next step of messages. A failure is logged and the index tries again later; search then misses
-    /// only the newest messages, and chat goes on.
-    pub(super) fn index_step(&mut self) {
-        let to = self.newest_id.min(self.indexed.saturating_add(STEP));
+    /// Indexes up to `rows` more stored messages; true once nothing is left to index. A failure is logged and
+    /// reported as caught up, so a broken index costs search its newest messages, never the chat.
+    pub(super) fn index_step(&mut self, rows: i64) -> bool {
+        if self.indexed >= self.newest_id {
+            return true;
+        }
+        let to = self.newest_id.min(self.indexed.saturating_add(rows.max(1)));
         let indexed = (|| -> rusqlite::Result<()> {
             let tx = self.conn.transaction()?;
             tx.prepare_cached(
@@ -36,11 +33,13 @@ impl Writer {
             tx.commit()
         })();
         match indexed {
-            Ok(()) => self.indexed = to,
+            Ok(()) => {
+                self.indexed = to;
+                self.indexed >= self.newest_id
+            }
             Err(err) => {
                 tracing::error!(%err, "failed to index messages for search; will retry");
-                // Do not spin on a broken index: give up until the next message arrives.
-                self.newest_id = self.indexed;
+                true
             }
         }
     }
@@ -48,7 +47,7 @@ impl Writer {
     /// Brings the index entry of an indexed message up to date with its new text (empty: deleted).
     pub(super) fn reindex(tx: &rusqlite::Transaction<'_>, indexed: i64, id: i64, text: &str) -> rusqlite::Result<()> {
         if id > indexed {
-            return Ok(()); // Not indexed yet: the idle step will read the new text.
+            return Ok(()); // Not indexed yet: a later step reads the new text.
         }
         tx.prepare_cached("DELETE FROM message_search WHERE rowid = ?1")?.execute([id])?;
         if !text.is_empty() {
