@@ -143,6 +143,14 @@ impl Hub {
         }
     }
 
+    /// Sends one event to everyone online.
+    pub(crate) fn send_to_all(&self, event: &ServerEvent) {
+        let frame = encode(event);
+        for peer in self.lock().peers.values() {
+            peer.handle.send(&frame);
+        }
+    }
+
     /// The connection of the user with this folded nickname, if online.
     pub(crate) fn handle_of(&self, key: &str) -> Option<PeerHandle> {
         let state = self.lock();
@@ -325,11 +333,17 @@ impl Hub {
         entry.password_hash.clone().filter(|_| !entry.admitted.contains(key))
     }
 
-    /// Sets or clears a room's password.
-    pub(crate) fn set_password(&self, room: &str, hash: Option<String>) {
-        if let Some(entry) = self.lock().rooms.get_mut(room) {
-            entry.password_hash = hash;
-        }
+    /// Sets or clears a room's password. Whoever is in the room now is admitted (they are in already); returns
+    /// their folded nicknames, for the store to remember.
+    pub(crate) fn set_password(&self, room: &str, hash: Option<String>) -> Vec<String> {
+        let mut state = self.lock();
+        let State { rooms, peers, .. } = &mut *state;
+        let Some(entry) = rooms.get_mut(room) else { return Vec::new() };
+        entry.password_hash = hash;
+        let present: Vec<String> =
+            entry.members.iter().filter_map(|id| peers.get(id)).map(|peer| peer.key.clone()).collect();
+        entry.admitted.extend(present.iter().cloned());
+        present
     }
 
     /// Remembers that `key` entered `room` with its password.

@@ -77,6 +77,11 @@ fn error(code: ErrorCode, message: impl Into<String>) -> ErrorEvent {
     ErrorEvent::new(code, message)
 }
 
+/// The refusal for reading a password room one has not entered.
+fn password_required(room: &str) -> ErrorEvent {
+    error(ErrorCode::RoomPasswordRequired, "this room has a password; join it with the password first").in_room(room)
+}
+
 fn name_error(code: ErrorCode, what: &str, err: &NameError, field: &str) -> ErrorEvent {
     error(code, format!("{what} {field:?} is not allowed: {err}"))
 }
@@ -449,6 +454,7 @@ impl Session {
 
     fn who(&self, identity: &Identity, field: &str) -> Reply {
         let members = match conversation(field)? {
+            Conversation::Room(room) if self.kept_out(identity, &room) => return Err(password_required(field)),
             Conversation::Room(room) => self
                 .shared
                 .hub
@@ -628,6 +634,9 @@ impl Session {
             if !self.shared.hub.room_exists(room) {
                 return Err(error(ErrorCode::NoSuchRoom, "there is no room with that name").in_room(field));
             }
+            if self.kept_out(identity, room) {
+                return Err(password_required(field));
+            }
         }
         match self.shared.store.search(&conversation, &identity.key, &query, before, limit).await {
             Ok(Some((messages, has_more))) => {
@@ -665,6 +674,9 @@ impl Session {
         if let Conversation::Room(room) = &conversation {
             if !self.shared.hub.room_exists(room) {
                 return Err(error(ErrorCode::NoSuchRoom, "there is no room with that name").in_room(field));
+            }
+            if self.kept_out(identity, room) {
+                return Err(password_required(field));
             }
         }
         match self.shared.store.history(&conversation, &identity.key, anchor, limit).await {

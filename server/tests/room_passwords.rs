@@ -73,3 +73,36 @@ async fn moderators_enter_freely_and_set_or_remove_the_password() {
     ana.send(&join("lobby", None)).await;
     assert_eq!(joined_or_error(&mut ana).await, Ok(()));
 }
+
+#[tokio::test]
+async fn a_password_room_cannot_be_read_without_entering_it() {
+    let server = TestServer::start().await;
+    let mut teacher = server.moderator("teacher").await;
+    let mut ana = server.client("ana").await;
+    teacher.join("lobby", None).await;
+    ana.join("lobby", None).await;
+    teacher.say("lobby", "secret answers: 42").await;
+    let mut bo = server.client("bo").await;
+    teacher.send(&ClientMessage::SetRoomPassword { room: "lobby".into(), password: Some("open sesame".into()) }).await;
+    // Everyone online hears that the room asks for a password now.
+    let told = bo.recv_until(|e| if let ServerEvent::RoomList { rooms } = e { Some(rooms) } else { None }).await;
+    assert!(told.iter().any(|r| r.room == "lobby" && r.has_password));
+    for request in [
+        ClientMessage::History { room: "lobby".into(), before: None, after: None, limit: None },
+        ClientMessage::Search { room: "lobby".into(), query: "secret".into(), before: None, limit: None },
+        ClientMessage::Who { room: "lobby".into() },
+    ] {
+        bo.send(&request).await;
+        bo.expect_error(ErrorCode::RoomPasswordRequired).await;
+    }
+    // Ana was in the room when the password came: she is in, and reads on.
+    ana.send(&ClientMessage::Search { room: "lobby".into(), query: "secret".into(), before: None, limit: None }).await;
+    let found = ana
+        .recv_until(|e| match e {
+            ServerEvent::SearchResults { messages, .. } => Some(messages.len()),
+            ServerEvent::Error(err) => panic!("{err:?}"),
+            _ => None,
+        })
+        .await;
+    assert_eq!(found, 1);
+}

@@ -38,6 +38,11 @@ impl Session {
         }
     }
 
+    /// Whether `identity` may not read `room` (history, search, who) because it has a password they never gave.
+    pub(super) fn kept_out(&self, identity: &Identity, room: &str) -> bool {
+        !identity.moderator && self.shared.hub.password_to_enter(room, &identity.key).is_some()
+    }
+
     /// The stored form of a room password (none for an empty one).
     pub(super) async fn hash_room_password(
         &self,

@@ -590,8 +590,11 @@ impl Writer {
     fn set_room_password(&mut self, handle: &PeerHandle, room: &str, hash: Option<String>) {
         match self.conn.execute("UPDATE rooms SET password_hash = ?2 WHERE name = ?1", (room, &hash)) {
             Ok(_) => {
-                self.hub.set_password(room, hash);
-                handle.reply(&ServerEvent::RoomList { rooms: self.hub.rooms() });
+                for key in self.hub.set_password(room, hash) {
+                    self.admit(room, &key);
+                }
+                // Everyone online learns whether the room asks for a password now (the lock beside its name).
+                self.hub.send_to_all(&ServerEvent::RoomList { rooms: self.hub.rooms() });
             }
             Err(err) => {
                 tracing::error!(%err, "failed to store a room password");
