@@ -1,11 +1,16 @@
 // The desktop app's moderator, in a browser page: a stand-in for the Tauri shell (`window.__TAURI__.core` with
 // `invoke` and `Channel`, docs/APP-BRIDGE.md) that speaks the protocol over the page's own `/ws` and, like the app
 // that hosts a server, sends the server's moderator token after `welcome`. The UI then runs as it does in the app
-// (`features.moderate`), so the moderator's controls — Announce, Pin, Mute, Remove, Let back in, Unpin — can be
-// clicked in a test. Only the commands those need are here; reconnecting and the outbox are the real app's.
+// (`features.moderate`), so the moderator's controls — Announce, Pin, Mute, Remove, Let back in, Unpin, Set room
+// password — can be clicked in a test, and so can what only the app does: exporting a transcript (a made-up path,
+// or the app's refusal when `window.__fakeApp.exportFails` is set), opening links (recorded in
+// `window.__fakeApp.opened`, never navigated to) and hosting (`host_status` answers `options.host`). Only the
+// commands those need are here; reconnecting and the outbox are the real app's.
+
+import { serveUiDir } from './harness.mjs';
 
 /** Runs in the page before its scripts (Playwright's init scripts are not subject to the page's CSP). */
-function installShell(moderatorToken) {
+function installShell({ moderatorToken, host }) {
   let ws = null;
   let channel = null;
   const write = (frame) => {
@@ -22,7 +27,7 @@ function installShell(moderatorToken) {
   const commands = {
     app_info: () => ({ version: 'test', profiles: [] }),
     auto_connect: () => null,
-    host_status: () => null,
+    host_status: () => host || null,
     connect: ({ nick, onEvent }) =>
       new Promise((resolve, reject) => {
         channel = onEvent;
@@ -41,9 +46,22 @@ function installShell(moderatorToken) {
         };
       }),
     disconnect: () => ws && ws.close(),
-    join_room: ({ room }) => write({ type: 'join', room }),
+    join_room: ({ room, password }) => write(password ? { type: 'join', room, password } : { type: 'join', room }),
     leave_room: ({ room }) => write({ type: 'leave', room }),
-    create_room: ({ room, topic }) => write(topic ? { type: 'create_room', room, topic } : { type: 'create_room', room }),
+    create_room: ({ room, topic, password }) =>
+      write({ type: 'create_room', room, ...(topic ? { topic } : {}), ...(password ? { password } : {}) }),
+    set_room_password: ({ room, password }) =>
+      write(password ? { type: 'set_room_password', room, password } : { type: 'set_room_password', room }),
+    search_room: ({ room, query, before }) => write({ type: 'search', room, query, ...(before != null ? { before } : {}) }),
+    export_room: ({ room, format }) => {
+      if (window.__fakeApp.exportFails) {
+        throw { code: 'invalid_input', message: `no room ${JSON.stringify(room)} in this computer's history; only rooms this computer hosted can be exported` };
+      }
+      return `/home/teacher/Downloads/parlor-${room}-20261122-0900.${format}`;
+    },
+    open_link: ({ url }) => {
+      window.__fakeApp.opened.push(url);
+    },
     load_history: ({ room, before, after }) =>
       write({ type: 'history', room, ...(before != null ? { before } : {}), ...(after != null ? { after } : {}) }),
     set_typing: ({ room, typing }) => write({ type: 'typing', room, typing }),
@@ -54,7 +72,7 @@ function installShell(moderatorToken) {
     remove_member: ({ room, nick, removed }) => write({ type: removed ? 'remove' : 'readmit', room, nick }),
     pin_message: ({ room, seq }) => write(seq == null ? { type: 'unpin', room } : { type: 'pin', room, seq }),
   };
-  window.__fakeApp = { calls: [] };
+  window.__fakeApp = { calls: [], opened: [], exportFails: false };
   window.__TAURI__ = {
     core: {
       Channel: class {
@@ -74,10 +92,12 @@ function installShell(moderatorToken) {
 
 /**
  * A page of its own context running the UI as the desktop app of the host (a moderator once signed in), recording
- * page errors and CSP reports like openClient. Resolves with `{ context, page, seen }`.
+ * page errors and CSP reports like openClient. `host`: what `hostStatus` answers (default: not hosting). Resolves
+ * with `{ context, page, seen }`.
  */
-export async function openApp(browser, server) {
+export async function openApp(browser, server, { host = null } = {}) {
   const context = await browser.newContext();
+  await serveUiDir(context);
   const page = await context.newPage();
   const seen = { errors: [] };
   page.on('pageerror', (err) => seen.errors.push(String(err)));
@@ -85,7 +105,7 @@ export async function openApp(browser, server) {
     window.__csp = [];
     document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
   });
-  await page.addInitScript(installShell, server.moderatorToken());
+  await page.addInitScript(installShell, { moderatorToken: server.moderatorToken(), host });
   await page.goto(server.url);
   return { context, page, seen };
 }

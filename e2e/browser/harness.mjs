@@ -4,7 +4,7 @@
 // opened from a page, and the programs a test runs (the Python examples).
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -26,6 +26,32 @@ export const PYTHON = process.env.PARLOR_PYTHON || 'python3';
 
 /** The repository's root, for the examples. */
 export const ROOT = root;
+
+/**
+ * PARLOR_UI_DIR (for working on the UI, never in CI): pages get `index.html`, `css/` and `js/` from this folder
+ * instead of the copy embedded in the server binary, with the server's own headers (its CSP included), so UI edits
+ * can be tried without rebuilding the server.
+ */
+export const UI_DIR = process.env.PARLOR_UI_DIR || '';
+
+const UI_TYPES = { html: 'text/html; charset=utf-8', css: 'text/css; charset=utf-8', js: 'text/javascript; charset=utf-8' };
+
+/** With PARLOR_UI_DIR set, serves the UI files of `context`'s pages from that folder. */
+export async function serveUiDir(context) {
+  if (!UI_DIR) return;
+  const file = (url) => {
+    const path = url.pathname === '/' ? '/index.html' : url.pathname;
+    if (!/^\/(index\.html|css\/[\w./-]+|js\/[\w./-]+)$/.test(path) || path.includes('..')) return null;
+    const local = join(UI_DIR, path);
+    return existsSync(local) ? local : null;
+  };
+  await context.route((url) => Boolean(file(url)), async (route) => {
+    const local = file(new URL(route.request().url()));
+    const response = await route.fetch();
+    const type = UI_TYPES[local.split('.').pop()] || 'application/octet-stream';
+    await route.fulfill({ response, status: 200, headers: { ...response.headers(), 'content-type': type }, body: readFileSync(local) });
+  });
+}
 
 /** Chromium: Debian's package, never a downloaded browser. */
 export const CHROMIUM = process.env.PARLOR_CHROMIUM || '/usr/bin/chromium';
@@ -112,6 +138,9 @@ export function launchBrowser(extraArgs = []) {
     headless: true,
     args: [
       ...extraArgs,
+      // A page served through a route has no address, and Chromium then treats the server's loopback as "local
+      // network" and blocks the WebSocket: only for PARLOR_UI_DIR.
+      ...(UI_DIR ? ['--disable-features=LocalNetworkAccessChecks'] : []),
       '--no-sandbox',
       '--disable-gpu',
       '--disable-background-networking',
@@ -130,6 +159,7 @@ export function launchBrowser(extraArgs = []) {
 export async function openClient(browser, server, url = server.url) {
   // The certificate is self-signed: the browser is told to accept it, as a student does after comparing it.
   const context = await browser.newContext({ ignoreHTTPSErrors: server.tls });
+  await serveUiDir(context);
   const page = await context.newPage();
   const seen = { dialogs: [], errors: [], console: [] };
   page.on('dialog', (dialog) => {

@@ -1,9 +1,10 @@
 // Hostile text in the web client stays text: an XSS corpus sent as messages and as a room topic (and tried as a
 // nickname, which the name rules refuse), then as a poll's question and options, as reactions (raw frames, since the
 // picker only offers emoji) and in a reply's quote, then as live data series names (drawn in the chart's legend and
-// SVG) and as a moderator's pinned announcement, must show up verbatim, run nothing (no dialog, no global flag set by
-// a payload), inject no element, and trip no Content Security Policy report. The CSP itself is checked to be in
-// force.
+// SVG) and as a moderator's pinned announcement, then as Markdown (links to `javascript:` and `data:`, markers
+// around HTML, URLs with quotes and angle brackets) and as a search query, must show up verbatim (or, for Markdown,
+// as the text it formats), run nothing (no dialog, no global flag set by a payload), inject no element but the
+// formatting's own, and trip no Content Security Policy report. The CSP itself is checked to be in force.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -60,6 +61,27 @@ const SERIES = ['<img src=x onerror=alert(1)>', '"><svg onload=window.__xss=22>'
 
 /** An announcement is a message's text, also shown in the pinned bar. */
 const ANNOUNCEMENT = '<img src=x onerror="window.__xss = 24; alert(\'announce\')"> Read <b>this</b>';
+
+/**
+ * Hostile Markdown, each with the text it must show: links only to http(s), with their own text; everything else as
+ * typed. None may make an element other than `strong`, `em`, `code` and a safe `a`.
+ */
+const MARKDOWN = [
+  ['[click](javascript:window.__xss=30;alert(1))', '[click](javascript:window.__xss=30;alert(1))'],
+  ['[click](JaVaScRiPt:window.__xss=31)', '[click](JaVaScRiPt:window.__xss=31)'],
+  ['[x](data:text/html;base64,PHNjcmlwdD5wYXJlbnQuX194c3M9MzI8L3NjcmlwdD4=)', '[x](data:text/html;base64,PHNjcmlwdD5wYXJlbnQuX194c3M9MzI8L3NjcmlwdD4=)'],
+  ['[x](  javascript:alert(1))', '[x](  javascript:alert(1))'],
+  ['**<img src=x onerror="window.__xss = 33">** *<script>window.__xss=34</script>* `<svg onload=window.__xss=35>`',
+    '<img src=x onerror="window.__xss = 33"> <script>window.__xss=34</script> <svg onload=window.__xss=35>'],
+  ['_<b>x</b>_ **[<img src=x onerror=alert(1)>](https://example.org/)**', '<b>x</b> <img src=x onerror=alert(1)>'],
+  ['https://example.org/"><img src=x onerror="window.__xss=36">', 'https://example.org/"><img src=x onerror="window.__xss=36">'],
+  ["[q](https://example.org/'onmouseover='window.__xss=37')", 'q'],
+  ['[a](https://example.org/<script>alert(1)</script>)', 'a'],
+  ['**[nested *<iframe src=javascript:alert(1)>*](mailto:x@example.org)**', 'nested <iframe src=javascript:alert(1)>'],
+];
+
+/** A search query is words to the server; on the page it is only ever text. */
+const QUERY = '<img src=x onerror=alert(1)>';
 
 /** Elements a payload would have to create to run or to change the page. */
 const TAGS = ['script', 'img', 'svg', 'iframe', 'object', 'embed', 'a', 'style', 'link', 'math', 'details', 'base', 'form', 'b'];
@@ -283,4 +305,88 @@ test('hostile live data series names and a hostile pinned announcement render as
     assert.deepEqual(seen.errors, [], `${who}: no script error`);
   }
   await screenshot(bob.page, 'xss-live.png');
+});
+
+test('hostile Markdown renders inert: no script, no javascript: or data: link, only the formatting\'s own elements', async () => {
+  const before = await countTags(bob.page);
+  for (const [text] of MARKDOWN) await say(eve.page, text);
+  await say(eve.page, 'end of markdown');
+  await waitForMessage(bob.page, 'end of markdown');
+
+  for (const { page } of [bob, eve]) {
+    const shown = await page.evaluate((texts) => {
+      const rows = [...document.querySelectorAll('#messages li.message:not(.pending) .text')];
+      return rows.slice(-texts.length - 1, -1).map((n) => ({
+        text: n.textContent,
+        elements: [...n.querySelectorAll('*')].map((e) => e.localName).filter((t) => !['strong', 'em', 'code', 'a', 'span'].includes(t)),
+        links: [...n.querySelectorAll('a')].map((a) => ({ href: a.getAttribute('href'), target: a.target, rel: a.rel, attrs: a.getAttributeNames().sort() })),
+      }));
+    }, MARKDOWN.map(([t]) => t));
+    assert.deepEqual(shown.map((r) => r.text), MARKDOWN.map(([, plain]) => plain));
+    for (const row of shown) {
+      assert.deepEqual(row.elements, [], `only formatting elements: ${row.text.slice(0, 50)}`);
+      for (const link of row.links) {
+        assert.match(link.href, /^(https:\/\/example\.org\/|mailto:)/, link.href);
+        assert.ok(!/["<> ]/.test(link.href), `the address is encoded: ${link.href}`);
+        assert.deepEqual([link.target, link.rel], ['_blank', 'noopener noreferrer']);
+        assert.deepEqual(link.attrs, ['class', 'href', 'rel', 'target', 'title']);
+      }
+    }
+    assert.deepEqual(shown.map((r) => r.links.length), [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]);
+    const hrefs = await page.evaluate(() => [...document.querySelectorAll('a[href]')].map((a) => a.getAttribute('href')));
+    assert.ok(!hrefs.some((h) => /^\s*(javascript|data|vbscript):/i.test(h)), `no script link on the page: ${hrefs}`);
+  }
+  // The links are all there is beyond what was there: no image, script, frame, SVG or bold element was made.
+  const after = await countTags(bob.page);
+  assert.deepEqual({ ...after, a: 0 }, { ...before, a: 0 });
+  assert.equal(after.a - before.a, 5);
+
+  // Clicking the inert text and the links' neighbours runs nothing.
+  await bob.page.locator('#messages li.message .text', { hasText: '[click](javascript:window.__xss=30' }).click();
+  for (const [who, { page, seen }] of [['bob', bob], ['eve', eve]]) {
+    const state = await page.evaluate(() => ({ xss: window.__xss, csp: window.__csp }));
+    assert.equal(state.xss, 0, `${who}: no payload ran`);
+    assert.deepEqual(state.csp, [], `${who}: no CSP violation`);
+    assert.deepEqual(seen.dialogs, [], `${who}: no dialog`);
+    assert.deepEqual(seen.errors, [], `${who}: no script error`);
+  }
+  await screenshot(bob.page, 'xss-markdown.png');
+});
+
+test('a hostile search query and its results stay text', async () => {
+  const before = await countTags(bob.page);
+  await bob.page.fill('#search-input', QUERY);
+  // The corpus holds this very text; the index catches up a moment after the messages were stored.
+  for (let tries = 0; ; tries++) {
+    await bob.page.press('#search-input', 'Enter');
+    const found = await bob.page
+      .waitForFunction(() => document.querySelectorAll('#search-results li.search-hit').length > 0, null, { timeout: 1500 })
+      .then(() => true, () => false);
+    if (found) break;
+    assert.ok(tries < 10, 'the search found the corpus message');
+  }
+  const panel = await bob.page.evaluate(() => ({
+    elements: [...document.querySelectorAll('#search-results *')].map((e) => e.localName).filter((t) => !['li', 'button', 'span', 'time', 'mark'].includes(t)),
+    marks: [...new Set([...document.querySelectorAll('#search-results mark')].map((m) => m.textContent))].sort(),
+    texts: [...document.querySelectorAll('#search-results .search-text')].map((n) => n.textContent),
+  }));
+  assert.deepEqual(panel.elements, [], 'nothing but the panel\'s own elements');
+  assert.deepEqual(panel.marks, ['1', 'alert', 'img', 'onerror', 'src', 'x']);
+  const sent = new Set([...CORPUS, ...MARKDOWN.map(([text]) => text)]);
+  assert.ok(panel.texts.every((t) => sent.has(t)), 'results shown exactly as typed');
+  assert.ok(panel.texts.includes(CORPUS[CORPUS.length - 1]), 'the corpus message with this very text is found');
+  assert.equal(await bob.page.inputValue('#search-input'), QUERY);
+
+  // Operators, quotes and an overlong query: words, or a refusal said in the panel.
+  for (const query of ['" OR NEAR( * ) -', `"${'<script>'.repeat(30)}`]) {
+    await bob.page.fill('#search-input', query);
+    await bob.page.press('#search-input', 'Enter');
+    await bob.page.waitForFunction(() => /Type a word|at most 200|No messages match/.test(document.querySelector('#search-status').textContent));
+  }
+  await bob.page.press('#search-input', 'Escape');
+  await bob.page.waitForSelector('#search-panel', { state: 'hidden' });
+  assert.deepEqual(await countTags(bob.page), before, 'no element injected');
+  const state = await bob.page.evaluate(() => ({ xss: window.__xss, csp: window.__csp }));
+  assert.deepEqual(state, { xss: 0, csp: [] });
+  assert.deepEqual(bob.seen.errors, []);
 });

@@ -81,9 +81,12 @@ const appBridge = Object.freeze({
   available: Boolean(tauriCore),
   /**
    * The desktop app can do everything the UI offers (see web-bridge.js for the browser's subset). `moderate`: the
-   * moderator's requests exist here (they take effect once the server says `moderating`).
+   * moderator's requests exist here (they take effect once the server says `moderating`). `links`: links in
+   * messages open in the system browser through `openLink`, never in the app's webview.
    */
-  features: Object.freeze({ host: true, profiles: true, trust: true, address: true, notifications: true, moderate: true }),
+  features: Object.freeze({
+    host: true, profiles: true, trust: true, address: true, notifications: true, moderate: true, links: true,
+  }),
 
   appInfo: () => call('app_info', {}),
   autoConnect: (onEvent) => call('auto_connect', { onEvent: eventChannel(onEvent) }),

@@ -11,6 +11,7 @@ import { sentence } from './connect.js';
 import { setText, show } from './view/dom.js';
 import { setupReply } from './reply.js';
 import { setupAnnounceToggle } from './announce-toggle.js';
+import { roomPasswordProblem } from './room-password.js';
 
 const $ = (id) => document.getElementById(id);
 const noop = () => {};
@@ -32,6 +33,7 @@ export function setupChat(app, messages) {
   const newRoomForm = $('new-room-form');
   const newRoomName = $('new-room-name');
   const newRoomError = $('new-room-error');
+  const newRoomPassword = $('new-room-password');
   const sidebar = $('sidebar');
   const sidebarToggle = $('sidebar-toggle');
   const drafts = new Map();
@@ -233,6 +235,7 @@ export function setupChat(app, messages) {
     show(newRoomForm, on);
     newRoomBtn.setAttribute('aria-expanded', String(on));
     show(newRoomError, false);
+    newRoomPassword.value = '';
     if (on) {
       newRoomName.value = '';
       newRoomName.focus();
@@ -254,14 +257,18 @@ export function setupChat(app, messages) {
     if (!name) problem = 'Type a name for the room.';
     else if ([...name].length > (state().limits.max_room_chars || 32)) problem = 'Use at most 32 characters.';
     else if (!ROOM_RE.test(name)) problem = 'Use only letters, digits, _ and - (no spaces).';
-    if (problem) {
-      setText(newRoomError, problem);
+    const passwordProblem = problem ? '' : roomPasswordProblem(newRoomPassword.value, { required: false });
+    if (problem || passwordProblem) {
+      setText(newRoomError, problem || passwordProblem);
       show(newRoomError, true);
-      newRoomName.focus();
+      (problem ? newRoomName : newRoomPassword).focus();
       return;
     }
+    // Optional: others type it the first time they enter; the creator never does. Sent once, then cleared.
+    const password = newRoomPassword.value;
+    newRoomPassword.value = '';
     try {
-      await bridge.createRoom({ room: name, topic: '' });
+      await bridge.createRoom({ room: name, topic: '', password });
     } catch (err) {
       setText(newRoomError, sentence(err.message));
       show(newRoomError, true);

@@ -66,6 +66,9 @@ export function setupConnect(app) {
     status: $('host-copy-status'),
     fingerprintLine: $('host-fingerprint-line'),
     fingerprint: $('host-fingerprint'),
+    codeLine: $('host-code-line'),
+    code: $('host-join-code'),
+    codeCopy: $('host-code-copy-btn'),
   };
   let profiles = [];
 
@@ -219,22 +222,28 @@ export function setupConnect(app) {
     setText(panel.status, '');
   }
 
-  panel.copy.addEventListener('click', async () => {
-    const first = panel.urls.querySelector('.host-url');
-    if (!first) return;
+  /** Copies `node`'s text; without clipboard access, selects it so Ctrl+C does. */
+  async function copy(node, what) {
     try {
-      await navigator.clipboard.writeText(first.textContent);
-      setText(panel.status, 'Copied');
+      await navigator.clipboard.writeText(node.textContent);
+      setText(panel.status, `${what} copied`);
     } catch {
-      // No clipboard access: select the address so Ctrl+C copies it.
       const range = document.createRange();
-      range.selectNodeContents(first);
+      range.selectNodeContents(node);
       const sel = window.getSelection();
       sel.removeAllRanges();
       sel.addRange(range);
       setText(panel.status, 'Selected: press Ctrl+C to copy');
     }
     setTimeout(() => setText(panel.status, ''), 4000);
+  }
+
+  panel.copy.addEventListener('click', () => {
+    const first = panel.urls.querySelector('.host-url');
+    if (first) copy(first, 'Link');
+  });
+  panel.codeCopy.addEventListener('click', () => {
+    if (panel.code.textContent) copy(panel.code, 'Code');
   });
 
   panel.stop.addEventListener('click', async () => {

@@ -141,6 +141,23 @@ export function jumpToLatest(c, now = Date.now()) {
   return requestLatest(c, now);
 }
 
+/** How many messages after a searched-for one the page loaded around it holds, so it is not the last line. */
+export const AROUND_AFTER = 10;
+
+/**
+ * Shows message `seq` (a search result): nothing to load when the window holds it; otherwise the window is emptied
+ * and the page ending a few messages after it is loaded (`history { before }`, answered as any jump is). Scrolling
+ * then pages older and newer messages in as usual.
+ */
+export function jumpToSeq(c, seq, now = Date.now()) {
+  if (c.bySeq.has(seq)) return [];
+  c.msgs = [];
+  c.bySeq.clear();
+  c.hasMore = false;
+  for (const r of liveRequests(c, now)) r.stale = true;
+  return ask(c, 'around', { before: seq + AROUND_AFTER + 1 }, now);
+}
+
 /** A history request could not be made (the bridge refused it): forget it. */
 export function historyFailed(c, id) {
   const before = c.requests.length;
@@ -164,6 +181,7 @@ function fits(r, first, last) {
   if (!last) return true;
   if (r.dir === 'older') return first < r.before;
   if (r.dir === 'newer') return last > r.after;
+  if (r.dir === 'around') return last < r.before;
   return true;
 }
 

@@ -7,6 +7,8 @@ import * as win from './conversation.js';
 import { DEFAULT_LIMITS, conv, setActive, addNotice, addPending, markSeen, watching } from './state.js';
 import { quoteFor } from './message.js';
 import { forgetRoom, onData, onPinned, onUpdatedPin, onRoomLists, onLeft, onMeRemoved } from './classroom.js';
+import { onSearchResults, onSearchError, searchFailed } from './search.js';
+import { onPasswordRefusal, onRoomEntered } from './room-password.js';
 
 /** Server error codes that answer a `history` request (a read failure, a bad range): it will get no page. */
 const HISTORY_ERRORS = new Set(['storage_failed', 'invalid_range']);
@@ -27,9 +29,14 @@ function removeMember(c, nick) {
   return c.members.length !== before;
 }
 
+/** A room as `room_list`, `welcome.rooms` and `room_created` describe it; `hasPassword`: its first join needs one. */
+function listed(r) {
+  return { room: roomKey(r.room), topic: r.topic || '', members: r.members || 0, hasPassword: r.has_password === true };
+}
+
 function setListing(state, rooms) {
   state.listing = new Map();
-  for (const r of rooms || []) state.listing.set(roomKey(r.room), { room: roomKey(r.room), topic: r.topic || '', members: r.members || 0 });
+  for (const r of rooms || []) state.listing.set(roomKey(r.room), listed(r));
 }
 
 /**
@@ -58,6 +65,9 @@ export function applyEvent(state, event, now = Date.now()) {
           // Requests on the old connection get no answer; the rejoin asks again for a conversation still empty.
           win.abandonRequests(c);
         }
+        // Likewise a search: its answer will not come.
+        if (state.search.pending) searchFailed(state, 'The connection dropped: search again once it is back.');
+        if (state.roomPassword) state.roomPassword.pending = false;
       }
       return [];
     case 'queued': {
@@ -156,7 +166,10 @@ function applyServer(state, ev, now) {
       return [];
     }
     case 'room_created':
-      state.listing.set(roomKey(ev.room), { room: roomKey(ev.room), topic: ev.topic || '', members: ev.members || 0 });
+      state.listing.set(roomKey(ev.room), listed(ev));
+      return [];
+    case 'search_results':
+      onSearchResults(state, ev);
       return [];
     case 'topic': {
       const key = roomKey(ev.room);
@@ -269,6 +282,7 @@ function onWelcome(state, ev) {
 
 function onJoined(state, ev, now) {
   const c = conv(state, ev.room);
+  onRoomEntered(state, c.key);
   // The room's rules, hands, pin and recent data follow this reply: they replace whatever was held.
   if (!c.dm) forgetRoom(state, c.key);
   const firstJoin = !c.joined && !c.historyAsked;
@@ -340,6 +354,10 @@ const RETRIED = new Set(['storage_failed', 'rate_limited', 'unavailable']);
 function onError(state, ev, now) {
   const message = ev.message || ev.code || 'The server refused the request.';
   if (ev.code === 'rate_limited' || ev.code === 'room_exists') return; // The app retries; creating joins anyway.
+  // A room's password is asked for in a dialog, and a search's refusal shows in the search panel: no notice.
+  if (onPasswordRefusal(state, ev)) return;
+  const held = ev.room ? state.convs.get(roomKey(ev.room)) : null;
+  if (!ev.client_id && onSearchError(state, ev, { historyWaiting: Boolean(held && held.requests.length) })) return;
   if (ACCOUNT_ERRORS.has(ev.code) && state.account.pending) {
     state.account = { pending: false, error: message };
     return;

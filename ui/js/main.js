@@ -25,6 +25,13 @@ import { setupAccount } from './account.js';
 import { setupPollDialog } from './poll-dialog.js';
 import { setupMessageActions } from './message-actions.js';
 import { setupClassControls } from './class-controls.js';
+import { setupSearchBox } from './search-box.js';
+import { searchFailed } from './search.js';
+import { roomPasswordSendFailed } from './room-password.js';
+import { setupRoomPasswordDialogs } from './room-password-dialog.js';
+import { setupExportMenu } from './export-menu.js';
+import { setupSnippetsMenu } from './snippets-menu.js';
+import { setupLinks } from './links.js';
 
 const $ = (id) => document.getElementById(id);
 const noop = () => {};
@@ -56,6 +63,9 @@ let liveChart;
 let connectScreen;
 let chat;
 let account;
+let searchBox;
+let roomPasswords;
+let exportMenu;
 let frame = 0;
 let persistTimer = 0;
 
@@ -83,7 +93,19 @@ app.connect = async (args, entry = 'form') => {
   const session = app.state.session;
   try {
     const result = await bridge.connect(args, onEvent);
-    if (app.state.session === session && result) Object.assign(session, result);
+    if (app.state.session === session && result) {
+      // The app says which server it reached (for a join code, the one that answered it): remember things under
+      // that. A retry goes there too when a code was typed, since the code changes when its server restarts (a
+      // link is kept as typed: its fingerprint is what the first connection checks).
+      const moved = store.serverKey(session.url, session.nick) !== store.serverKey(result.url, result.nick);
+      Object.assign(session, result);
+      const typedCode = /^[A-Za-z0-9 -]+$/.test(String(args.url).trim());
+      if (typedCode && app.retryArgs && result.url) app.retryArgs = { ...app.retryArgs, url: result.url };
+      if (moved) {
+        app.state.seen = store.loadSeen(result.url, result.nick);
+        if (!app.state.welcomed) app.state.restore = store.loadOpen(result.url, result.nick);
+      }
+    }
     return true;
   } catch (err) {
     if (app.state.session !== session) return false; // The user has moved on.
@@ -234,7 +256,18 @@ app.run = (effects) => {
   };
   for (const e of effects) {
     if (e.type === 'join') {
-      bridge.join({ room: e.room }).catch(failed(e.room, (c) => { c.joining = false; }));
+      // `password` only on the join that answers the room-password dialog (room-password.js).
+      const fix = (c) => {
+        c.joining = false;
+        roomPasswordSendFailed(s, e.room);
+      };
+      bridge.join({ room: e.room, password: e.password }).catch(failed(e.room, fix));
+    } else if (e.type === 'search') {
+      bridge.search({ room: e.room, query: e.query, before: e.before }).catch((err) => {
+        if (s.session !== session) return;
+        searchFailed(s, err.message);
+        app.render();
+      });
     } else if (e.type === 'history') {
       const page = { room: e.room, before: e.before, after: e.after };
       bridge.history(page).catch(failed(e.room, () => historyFailed(s, e.room, e.id), true));
@@ -282,6 +315,8 @@ function draw() {
     renderOnline(s, els.onlineList, els.onlineHeading, { moderator });
     renderRemoved(s, els.removedSection, els.removedList, { moderator });
     renderHeader(s, els.header);
+    if (searchBox) searchBox.render();
+    if (exportMenu) exportMenu.render();
     renderRules(s, els.rules, now, { moderator });
     chat.announce.render(moderator);
     renderPinned(s, els.pinned, { moderator });
@@ -301,6 +336,8 @@ function draw() {
   } else {
     connectScreen.renderProgress(now);
   }
+  // Open only while a join waits for the room's password; on the connect screen there is none.
+  if (roomPasswords) roomPasswords.render();
 }
 
 /** Saves what should survive a restart, and tells the app the unread total when it changes. */
@@ -453,6 +490,12 @@ async function start() {
   setupPollDialog(app, messages);
   setupMessageActions(app, messages, chat);
   setupClassControls(app);
+  searchBox = setupSearchBox(app, messages);
+  roomPasswords = setupRoomPasswordDialogs(app);
+  exportMenu = setupExportMenu(app);
+  setupSnippetsMenu($('composer-input'));
+  setupLinks(app);
+  app.focusComposer = () => chat.focusComposer();
 
   document.addEventListener('visibilitychange', () => {
     setVisible(app.state, document.visibilityState === 'visible');

@@ -60,6 +60,7 @@ export function roomEntries(state) {
       unread: c ? c.unread : 0,
       mention: Boolean(c && c.mention),
       topic: (c && c.topic) || (listed && listed.topic) || '',
+      hasPassword: Boolean(listed && listed.hasPassword),
     };
   });
 }

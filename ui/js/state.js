@@ -10,6 +10,7 @@
 
 import { roomKey, sameNick } from './names.js';
 import * as win from './conversation.js';
+import { newSearch } from './search.js';
 
 /** The server's limits until its `welcome` says otherwise (PROTOCOL.md §7.1). */
 export const DEFAULT_LIMITS = {
@@ -67,6 +68,13 @@ export function createState(prefs = {}) {
     live: new Map(),
     /** The "Register this nickname" request: waiting for the server's answer, and its refusal if any. */
     account: { pending: false, error: '' },
+    /** The search of the conversation on screen (search.js). */
+    search: newSearch(),
+    /**
+     * A room whose `join` the server refused for its password: `{ room, wrong, pending }` (`wrong`: the password
+     * given was wrong; `pending`: a join with a password is on its way). See room-password.js.
+     */
+    roomPassword: null,
     /** A server error that named no room, when no room is on screen. */
     lastError: '',
     /** Counter for notice ids. */
@@ -161,6 +169,11 @@ export function jumpToLatest(state, room, now = Date.now()) {
   const effects = win.jumpToLatest(c, now);
   if (state.active === c.key) markSeen(state, c);
   return effects;
+}
+
+/** Shows message `seq` of `room` (a search result): loads the page around it unless the window holds it. */
+export function jumpToMessage(state, room, seq, now = Date.now()) {
+  return win.jumpToSeq(conv(state, room), seq, now);
 }
 
 /** The bridge refused history request `id` of `room` (e.g. not connected). */

@@ -1,9 +1,15 @@
-// What the UI remembers between runs, in localStorage: notification preferences, and per server and nickname the
-// conversations that were open and the newest message seen in each (for unread counts after a restart).
+// What the UI remembers between runs, in localStorage: notification preferences, per server and nickname the
+// conversations that were open and the newest message seen in each (for unread counts after a restart), and on this
+// device the saved snippets (the teacher's reusable messages, bounded).
 //
 // Nothing secret is stored here; passwords live in the OS keyring, handled by the app.
 
 const PREFS = 'parlor.notify';
+const SNIPPETS = 'parlor.snippets';
+
+/** At most this many snippets are kept, each at most this many characters (a message's own limit). */
+export const MAX_SNIPPETS = 50;
+export const MAX_SNIPPET_CHARS = 4000;
 
 function read(key, fallback) {
   try {
@@ -76,4 +82,26 @@ export function forget(url, nick) {
   } catch {
     // Nothing to do.
   }
+}
+
+/**
+ * The saved snippets, newest first: strings, at most MAX_SNIPPETS of at most MAX_SNIPPET_CHARS characters. Whatever
+ * else is found (edited by hand, written by an older version) is dropped rather than trusted.
+ */
+export function loadSnippets() {
+  const v = read(SNIPPETS, []);
+  return boundSnippets(Array.isArray(v) ? v : []);
+}
+
+/** Keeps `list` (bounded the same way); returns what was kept. */
+export function saveSnippets(list) {
+  const kept = boundSnippets(list);
+  write(SNIPPETS, kept);
+  return kept;
+}
+
+function boundSnippets(list) {
+  return list
+    .filter((t) => typeof t === 'string' && t.trim() && [...t].length <= MAX_SNIPPET_CHARS)
+    .slice(0, MAX_SNIPPETS);
 }

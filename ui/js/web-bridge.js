@@ -3,7 +3,8 @@
 // runs outside the app.
 //
 // What only the desktop app can do (hosting a server, recent servers in the OS keyring, certificate pinning,
-// moderating with the host's token) is switched off in `features`, and the UI hides those controls. Notifications
+// moderating with the host's token, exporting a transcript, opening links in the system browser) is switched off in
+// `features`, and the UI hides those controls. Notifications
 // use the browser's Notification API when the user allows it. The session token of a registered nickname lives in
 // this tab's sessionStorage (gone when the tab closes), never in localStorage or a URL, and never reaches the rest
 // of the UI.
@@ -130,7 +131,7 @@ export function createWebBridge(location, env = {}) {
      * What this bridge can do beyond chatting, so the UI shows only controls that work: `host` (run a server),
      * `profiles` (recent servers with secrets in the OS keyring), `trust` (certificate pinning), `address` (connect
      * to any server rather than the page's own), `notifications` (the browser offers them at all), `moderate` (the
-     * moderator's requests).
+     * moderator's requests), `links` (links go through `openLink`).
      */
     features: Object.freeze({
       host: false,
@@ -141,6 +142,8 @@ export function createWebBridge(location, env = {}) {
       notifications: canNotify,
       // Moderating takes the server's moderator token, which only the host's app can read.
       moderate: false,
+      // Links in messages open in a new tab by themselves (`target="_blank"`): there is no `openLink`.
+      links: false,
     }),
     /** The server this page came from: the only one a browser page may talk to. */
     serverAddress: address,
@@ -181,10 +184,20 @@ export function createWebBridge(location, env = {}) {
       attempt(() => current().request({ type: 'react', room, seq, emoji, on: Boolean(on) }) ?? null),
     editMessage: ({ room, seq, text }) => attempt(() => current().request({ type: 'edit', room, seq, text }) ?? null),
     deleteMessage: ({ room, seq }) => attempt(() => current().request({ type: 'delete', room, seq }) ?? null),
-    join: ({ room }) => attempt(() => current().join(room) ?? null),
+    // `password`: only on the join that answers `room_password_required` (the server remembers who entered).
+    join: ({ room, password }) => attempt(() => current().join(room, password) ?? null),
     leave: ({ room }) => attempt(() => current().leave(room) ?? null),
-    createRoom: ({ room, topic }) =>
-      attempt(() => current().request(topic ? { type: 'create_room', room, topic } : { type: 'create_room', room }) ?? null),
+    createRoom: ({ room, topic, password }) =>
+      attempt(() => {
+        const frame = { type: 'create_room', room };
+        if (topic) frame.topic = topic;
+        if (password) frame.password = password;
+        return current().request(frame) ?? null;
+      }),
+    setRoomPassword: () => Promise.reject(unsupported('Setting a room password')),
+    search: ({ room, query, before }) =>
+      attempt(() => current().request(before != null ? { type: 'search', room, query, before } : { type: 'search', room, query }) ?? null),
+    exportRoom: () => Promise.reject(unsupported('Exporting a transcript')),
     setTopic: ({ room, topic }) => attempt(() => current().request({ type: 'set_topic', room, topic }) ?? null),
     typing: ({ room, typing }) => attempt(() => current().request({ type: 'typing', room, typing: Boolean(typing) }) ?? null),
     raiseHand: ({ room, raised }) =>

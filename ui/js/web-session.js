@@ -21,6 +21,9 @@ const FINAL_HELLO_ERRORS = new Set([
   'wrong_credentials', 'nick_claimed', 'bad_message',
 ]);
 
+/** Refusals of a `join` after which the room is not held: a reconnect must not ask for it again by itself. */
+const JOIN_REFUSALS = new Set(['room_password_required', 'wrong_room_password', 'no_such_room', 'removed_from_room', 'invalid_room']);
+
 /** Refusals of a `send` after which the message stays pending and goes out again later. */
 const RETRIED_SEND_ERRORS = new Set(['storage_failed', 'rate_limited', 'unavailable']);
 
@@ -90,6 +93,11 @@ export class WebSession {
      * `after_rev` for the earlier messages that changed since (votes, reactions, edits, deletions).
      */
     this.revs = new Map();
+    /**
+     * Room → the password of a `join` not answered yet. The server remembers who entered, so the password goes
+     * only with that join (and its repeat, should the connection drop before `joined`), never with a resume.
+     */
+    this.roomPasswords = new Map();
     /** Unacknowledged sends, `client_id` → `{ room, text, poll, replyTo }`, in the order they were sent. */
     this.pending = new Map();
     this.ws = null;
@@ -203,8 +211,10 @@ export class WebSession {
     return clientId;
   }
 
-  join(room) {
-    this.request({ type: 'join', room });
+  join(room, password = '') {
+    this.request(password ? { type: 'join', room, password } : { type: 'join', room });
+    if (password) this.roomPasswords.set(room, password);
+    else this.roomPasswords.delete(room);
     if (room.startsWith('@')) {
       if (!this.dms.has(room)) this.dms.set(room, null);
     } else if (!this.rooms.has(room)) {
@@ -215,6 +225,7 @@ export class WebSession {
   leave(room) {
     this.request({ type: 'leave', room });
     this.rooms.delete(room);
+    this.roomPasswords.delete(room);
   }
 
   history(room, before, after) {
@@ -337,13 +348,19 @@ export class WebSession {
     if (!again) return;
     // A reconnect: rejoin every room from what it holds, replay direct conversations that grew, then resend what
     // was never acknowledged (requests take effect in order, so each send follows its room's join).
-    for (const [room, held] of this.rooms) this.write(held == null ? { type: 'join', room } : this.resume(room, held));
+    for (const [room, held] of this.rooms) this.write(held == null ? this.firstJoin(room) : this.resume(room, held));
     for (const dm of welcome.dms || []) {
       const held = this.dms.get(dm.room);
       // A conversation that did not grow may still hold messages that changed meanwhile.
       if (held != null && (dm.last_seq > held || this.revs.has(dm.room))) this.write(this.resume(dm.room, held));
     }
     this.resendPending();
+  }
+
+  /** The `join` of a room never entered on this session: with its password while that join is unanswered. */
+  firstJoin(room) {
+    const password = this.roomPasswords.get(room);
+    return password ? { type: 'join', room, password } : { type: 'join', room };
   }
 
   /** The `join` that resumes `room` from `held`: its missed messages, and the held ones changed since. */
@@ -375,6 +392,11 @@ export class WebSession {
         return this.lost(ev.message || 'the nickname is still held by the previous connection');
       }
     }
+    if (JOIN_REFUSALS.has(ev.code) && typeof ev.room === 'string') {
+      // Not entered: forget the room (and a wrong password) so that no reconnect repeats the refused join.
+      this.roomPasswords.delete(ev.room);
+      if (this.rooms.get(ev.room) === null) this.rooms.delete(ev.room);
+    }
     if (ev.client_id && this.pending.has(ev.client_id) && !RETRIED_SEND_ERRORS.has(ev.code)) {
       this.pending.delete(ev.client_id);
     }
@@ -392,6 +414,7 @@ export class WebSession {
 
   joined(ev) {
     const room = ev.room;
+    this.roomPasswords.delete(room); // Entered: the server remembers this nickname from now on.
     const last = Number(ev.last_seq) || 0;
     if (room.startsWith('@')) {
       const held = this.dms.get(room);

@@ -182,13 +182,16 @@ export function renderRecent(list, section, profiles) {
   });
 }
 
-/** The host panel: the addresses others can use, while this app hosts a server. */
+/** The host panel: the addresses (and the join code) others can use, while this app hosts a server. */
 export function renderHostPanel(els, host) {
   show(els.panel, Boolean(host));
   document.body.classList.toggle('hosting', Boolean(host));
   if (!host) return;
   const urls = host.lan && host.urls && host.urls.length ? host.urls : [host.local_url];
   setText(els.desc, host.lan ? 'Others on your network join with the link' : 'Only this computer can join, at');
+  // The join code (PROTOCOL.md §2.5): what people type instead of the link, read out big.
+  show(els.codeLine, Boolean(host.join_code));
+  setText(els.code, host.join_code || '');
   show(els.fingerprintLine, Boolean(host.fingerprint));
   setText(els.fingerprint, host.fingerprint || '');
   reconcile(els.urls, urls, {

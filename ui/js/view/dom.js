@@ -67,6 +67,10 @@ const ICONS = {
   pin: ['M12 17v5', 'M9 3h6', 'M10 3v7l-4 4v3h12v-3l-4-4V3'],
   megaphone: ['m3 11 18-5v12L3 14v-3z', 'M11.6 16.8a3 3 0 1 1-5.8-1.6'],
   pulse: ['M22 12h-4l-3 9L9 3l-3 9H2'],
+  lock: ['M5 11h14v10H5z', 'M8 11V7a4 4 0 0 1 8 0v4'],
+  search: ['M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14Z', 'm21 21-4.3-4.3'],
+  download: ['M12 3v12', 'm7 10 5 5 5-5', 'M5 21h14'],
+  snippet: ['M4 5h16', 'M4 10h16', 'M4 15h10', 'M4 20h7'],
 };
 
 /** Creates an SVG element (charts, icons) with attributes set one by one: nothing is parsed as markup. */

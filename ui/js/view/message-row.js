@@ -1,15 +1,16 @@
 // One message's element in the list (`li.message`): sender, time, the quote of the message it answers, the text
-// (with "(edited)", and the user's own @mentions marked), or the editing box, or the "message deleted" placeholder;
-// a poll; an announcement's "I've read it" and tally; reaction chips; the sending status; and the actions shown on
-// hover or focus (React, Reply, Edit, Delete, and Pin for moderators) with the reaction picker. Everything the users
-// wrote goes in as text.
+// (its Markdown subset drawn by rich-text.js, with "(edited)", and the user's own @mentions marked), or the editing
+// box, or the "message deleted" placeholder; a poll; an announcement's "I've read it" and tally; reaction chips; the
+// sending status; and the actions shown on hover or focus (React, Reply, Edit, Delete, and Pin for moderators) with
+// the reaction picker. Everything the users wrote goes in as text nodes.
 
-import { mentions, mentionParts } from '../names.js';
+import { mentions } from '../names.js';
 import { isMine, canEdit, canDelete } from '../message.js';
 import { el, hue, icon, initial, setText, show, attr } from './dom.js';
 import { createPoll, updatePoll } from './poll.js';
 import { createPicker, updateReactions } from './reactions.js';
 import { createAnnouncement, updateAnnouncement } from './announcement.js';
+import { renderRichText } from './rich-text.js';
 
 const pad = (n) => String(n).padStart(2, '0');
 
@@ -54,18 +55,6 @@ export function createMessageRow() {
       actionBtn('delete-btn', 'trash', 'Delete'),
       actionBtn('pin-btn', 'pin', 'Pin to the top of the room'),
     ),
-  );
-}
-
-/** The message's text, with the user's own `@nick` mentions in `.mention-name` spans (text nodes all the same). */
-function fillText(node, text, me, mention) {
-  if (!mention) {
-    if (node.childElementCount) node.replaceChildren();
-    setText(node, text);
-    return;
-  }
-  node.replaceChildren(
-    ...mentionParts(text, me).map((p) => (p.mention ? el('span', { class: 'mention-name', text: p.text }) : p.text)),
   );
 }
 
@@ -131,7 +120,9 @@ export function updateMessageRow(node, row, ctx) {
   if (node._sig === sig) return;
   node._sig = sig;
 
-  node.className = 'message';
+  // A brief highlight (a search result or the pinned message shown) outlives a redraw of the row.
+  const flashing = node.classList.contains('flash');
+  node.className = flashing ? 'message flash' : 'message';
   node.classList.toggle('pending', pending);
   node.classList.toggle('failed', Boolean(row.error));
   node.classList.toggle('continued', row.continued);
@@ -164,7 +155,7 @@ export function updateMessageRow(node, row, ctx) {
   }
 
   const [text, edited] = content.children;
-  fillText(text, m.text, ctx.me, mention);
+  renderRichText(text, m.text, { me: ctx.me, mention });
   show(content, !deleted && !editing);
   show(edited, !deleted && Boolean(m.edited_ms));
   if (m.edited_ms) attr(edited, 'title', `Edited ${fullDate(m.edited_ms)}`);

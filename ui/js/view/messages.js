@@ -109,6 +109,8 @@ export function createMessageView(els, { onScroll }) {
   let shownNewest = true;
   /** Scroll to the bottom once the newest messages are drawn (after "Jump to latest" or a send). */
   let wantBottom = false;
+  /** A message to scroll to and highlight as soon as it is drawn (a search result), or null. */
+  let revealing = null;
   const jumpLabel = els.jumpBtn.querySelector('.jump-label') || els.jumpBtn;
 
   const fromBottom = () => els.scroller.scrollHeight - els.scroller.scrollTop - els.scroller.clientHeight;
@@ -177,6 +179,7 @@ export function createMessageView(els, { onScroll }) {
       wantBottom = false;
       editing = null;
       picker = null;
+      revealing = null;
     }
     const membersKey = c.members.join('\u0000').toLowerCase();
     const pin = state.pinned.get(c.key);
@@ -213,7 +216,10 @@ export function createMessageView(els, { onScroll }) {
     setText(els.olderBtn, busy === 'older' ? 'Loading…' : 'Load older messages');
     show(els.start, c.historyAsked && !c.hasMore && !busy && c.msgs.length > 0);
     show(els.empty, c.msgs.length === 0 && c.pending.size === 0);
-    setText(els.empty, busy || !c.historyAsked ? 'Loading messages…' : 'No messages yet. Say hello!');
+    // A room not entered (its password was not given, the join was refused) has nothing loading.
+    const outside = !c.dm && !c.joined && !c.joining && !busy;
+    setText(els.empty, outside ? 'You are not in this room. Pick it under Rooms to enter.'
+      : busy || !c.historyAsked ? 'Loading messages…' : 'No messages yet. Say hello!');
 
     shownNewest = newest;
     if (stick) {
@@ -223,6 +229,7 @@ export function createMessageView(els, { onScroll }) {
       const top = els.scroller.getBoundingClientRect().top;
       els.scroller.scrollTop += keep.node.getBoundingClientRect().top - top - keep.offset;
     }
+    if (revealing !== null) revealRow();
     const lastAfter = els.list.lastElementChild && els.list.lastElementChild.dataset.key;
     if (!newest) {
       const n = newerCount(c);
@@ -242,6 +249,26 @@ export function createMessageView(els, { onScroll }) {
     shownPinned = pinnedSeq;
   }
 
+  /** Scrolls the message being revealed to the middle and highlights it briefly, once it is in the list. */
+  function revealRow() {
+    const row = els.list.querySelector(`li.message[data-seq="${revealing}"]`);
+    if (!row) return;
+    revealing = null;
+    pinned = false; // The reader is here now, not at the newest messages.
+    row.scrollIntoView({ block: 'center' });
+    row.classList.add('flash');
+    setTimeout(() => row.classList.remove('flash'), 2000);
+    // Where the reader now is decides which pages come next, as after any scroll; a short page that fills no
+    // screen would otherwise never be scrolled, and never extended.
+    setTimeout(() => els.scroller.dispatchEvent(new Event('scroll')), 0);
+  }
+
+  /** Shows message `seq` as soon as the list holds it (now, or when the page asked for arrives); the caller redraws. */
+  function reveal(seq) {
+    revealing = seq;
+    dirty = true;
+  }
+
   /** Opens the editing box of message `seq` (null closes it); the caller redraws. */
   function setEditing(seq) {
     editing = seq;
@@ -255,7 +282,7 @@ export function createMessageView(els, { onScroll }) {
   }
 
   return {
-    render, scrollToBottom, followLatest, atBottom, setEditing, setPicker,
+    render, scrollToBottom, followLatest, atBottom, setEditing, setPicker, reveal,
     get editing() {
       return editing;
     },

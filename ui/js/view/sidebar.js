@@ -20,6 +20,7 @@ function createConvEntry(kind) {
         { type: 'button', class: 'conv-btn' },
         kind === 'dm' ? el('span', { class: 'avatar small', 'aria-hidden': 'true' }) : icon('hash'),
         el('span', { class: 'conv-name' }),
+        kind === 'dm' ? null : el('span', { class: 'room-lock', title: 'Needs a password to enter', hidden: true }, icon('lock')),
         el('span', { class: 'badge', hidden: true }),
       ),
     );
@@ -37,6 +38,8 @@ function updateConvEntry(state, label) {
       avatar.className = `avatar small c${hue(entry.name)}`;
       setText(avatar, initial(entry.name));
     }
+    const lock = btn.querySelector('.room-lock');
+    if (lock) show(lock, Boolean(entry.hasPassword));
     setText(badge, badgeText(entry.unread));
     show(badge, entry.unread > 0);
     badge.classList.toggle('mention', entry.mention);
@@ -47,6 +50,7 @@ function updateConvEntry(state, label) {
     attr(btn, 'aria-current', active ? 'true' : null);
     const parts = [label(entry)];
     if (entry.unread) parts.push(`${entry.unread} unread${entry.mention ? ', mentions you' : ''}`);
+    if (entry.hasPassword) parts.push('needs a password');
     if (entry.joined === false) parts.push('not joined');
     attr(btn, 'aria-label', parts.join(', '));
     attr(btn, 'title', entry.topic || null);
