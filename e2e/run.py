@@ -60,7 +60,9 @@ class Server:
         self.log = open(artifacts / f"{name}.log", "a" if restart else "w")
         env = dict(os.environ, PARLOR_PASSWORD=PASSWORD)
         self.process = subprocess.Popen(
-            [binary, "--bind", bind, "--data-dir", str(self.data_dir), "--log-level", "info", *extra_args],
+            # No join code: the app under test hosts its own server on this computer, and answers it.
+            [binary, "--bind", bind, "--data-dir", str(self.data_dir), "--log-level", "info", "--join-code-port", "0",
+             *extra_args],
             stdout=subprocess.PIPE, stderr=self.log, text=True, env=env,
         )
         assert self.process.stdout is not None
@@ -181,6 +183,7 @@ class App:
             XDG_CACHE_HOME=str(self.profile / "cache"),
             PARLOR_LOG="info",
         )
+        self.install_browser()
         self.driver_process = subprocess.Popen(
             [self.args.driver, "--port", str(port), "--native-port", str(native_port),
              "--native-driver", self.args.native],
@@ -190,6 +193,28 @@ class App:
         self.driver = self._session(f"http://127.0.0.1:{port}", self.application)
         ready = "return document.readyState === 'complete' && !!document.querySelector('#connect-screen')"
         self.driver.wait("the app window to load", lambda: self.driver.execute(ready), timeout=30)
+
+    def install_browser(self) -> None:
+        """Makes a stand-in the profile's default web browser, the way a desktop records one (a .desktop file and
+        mimeapps.list, which xdg-open reads): it appends each URL it is asked to open to `opened-links.txt`."""
+        script = self.profile / "browser.sh"
+        script.parent.mkdir(parents=True, exist_ok=True)
+        script.write_text(f'#!/bin/sh\nprintf "%s\\n" "$1" >> "{self.opened_links}"\n')
+        script.chmod(0o755)
+        applications = self.profile / "data" / "applications"
+        applications.mkdir(parents=True, exist_ok=True)
+        (applications / "parlor-test-browser.desktop").write_text(
+            "[Desktop Entry]\nType=Application\nName=Test browser\n"
+            f"Exec={script} %u\nMimeType=x-scheme-handler/http;x-scheme-handler/https;\n")
+        config = self.profile / "config"
+        config.mkdir(parents=True, exist_ok=True)
+        (config / "mimeapps.list").write_text(
+            "[Default Applications]\nx-scheme-handler/http=parlor-test-browser.desktop\n"
+            "x-scheme-handler/https=parlor-test-browser.desktop\n")
+
+    @property
+    def opened_links(self) -> Path:
+        return self.profile / "opened-links.txt"
 
     @staticmethod
     def _wait_for_port(port: int) -> None:
@@ -523,6 +548,7 @@ class Suite:
             d.wait("the call on shown", lambda: notice_shown(d, "teacher called on student"))
             self.host_runs_a_poll(d, student)
             self.host_announces_and_mutes(d, student)
+            self.host_exports_and_follows_a_link(d, student)
         finally:
             student.close()
         d.click("#host-stop-btn")
@@ -587,6 +613,27 @@ class Suite:
         student.expect("being unmuted", lambda e: e["type"] == "room_state" and not e.get("muted"))
         student.say("lobby", "thank you, sir")
         d.wait("the student's message after the unmute", lambda: message_shown(d, "thank you, sir", "student"))
+
+    def host_exports_and_follows_a_link(self, d: Driver, student: PyClient) -> None:
+        """The host panel shows a join code; the host exports the room's transcript (with the poll's results) to a
+        file; a link a student posts opens in the system browser, and the app's window stays on the app."""
+        code = dom_text(d, "#host-join-code")
+        assert re.fullmatch(r"[A-HJ-NP-Z2-9]{3}-[A-HJ-NP-Z2-9]{3}", code), code
+        d.click("#export-btn")
+        d.click("button.export-format[data-format='md']")
+        saved = d.wait("the export notice", lambda: re.search(
+            r"Transcript of #lobby saved: (\S+\.md)", dom_text(d, "#messages")))
+        transcript = Path(saved.group(1)).read_text()
+        assert "Which is prime?" in transcript and "- 11: 1 vote (100%) — student" in transcript, transcript
+        assert Path(saved.group(1)).name.startswith("parlor-lobby-"), saved.group(1)
+        student.say("lobby", "the worksheet: [page 12](https://example.org/worksheet?page=12) or javascript:alert(1)")
+        d.wait("the link", lambda: d.execute("return !!document.querySelector('#messages a[href^=\"https://example.org\"]')"))
+        assert not d.execute("return !!document.querySelector('#messages a[href^=\"javascript\"]')")
+        d.click("#messages a[href^='https://example.org']")
+        app = self.app
+        d.wait("the system browser to get the link", lambda: app.opened_links.exists()
+               and "https://example.org/worksheet?page=12" in app.opened_links.read_text())
+        assert d.execute("return !!document.querySelector('#chat-screen')"), "the window still shows the app"
 
     def connect_form(self, d: Driver, url: str, nick: str, account_password: str = "", remember: bool = True) -> None:
         d.wait_visible("#connect-screen")

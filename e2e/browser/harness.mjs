@@ -72,7 +72,8 @@ export class Server {
   /** Starts the binary and resolves once it printed the address it listens on. */
   async start() {
     const bind = `127.0.0.1:${this.port}`;
-    const args = ['--bind', bind, '--data-dir', this.dataDir, '--log-level', 'warn', ...(this.tls ? ['--tls'] : [])];
+    // Many servers run at once here: none answers join codes (their UDP port would clash).
+    const args = ['--bind', bind, '--data-dir', this.dataDir, '--log-level', 'warn', '--join-code-port', '0', ...(this.tls ? ['--tls'] : [])];
     const child = spawn(SERVER_BIN, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
     });

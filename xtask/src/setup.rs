@@ -36,6 +36,7 @@ pub const TEST_PACKAGES: &[&str] = &[
     "imagemagick",
     "webkit2gtk-driver",
     "dunst",
+    "xdg-utils",
     "gnome-keyring",
     "libsecret-tools",
     "keyutils",

@@ -77,6 +77,10 @@ struct Args {
     /// Bytes of events that may wait for one slow reader before it is disconnected with 4001 (default 1 MiB).
     #[arg(long)]
     outbound_queue_bytes: Option<usize>,
+    /// UDP port to answer the join code on (default 7879; 0 turns join codes off). Students type the code the server
+    /// prints instead of its address.
+    #[arg(long, default_value_t = parlor_protocol::join_code::DISCOVERY_PORT)]
+    join_code_port: u16,
     /// Without a command, run the server.
     #[command(subcommand)]
     command: Option<Command>,
@@ -268,6 +272,7 @@ async fn main() -> anyhow::Result<()> {
     if let Some(bytes) = args.outbound_queue_bytes {
         config.limits.outbound_queue_bytes = bytes.max(64 * 1024);
     }
+    config.discovery_port = (args.join_code_port != 0).then_some(args.join_code_port);
     config.tls = args.tls;
     config.allow_plain = args.allow_plain;
     config.allowed_origins = args.allowed_origins;
