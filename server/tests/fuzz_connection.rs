@@ -1238,7 +1238,13 @@ fn judge(
                 check_room(&ack.room, "ack")?;
             }
             ServerEvent::Message(message) => {
-                if !names::is_displayable_text(&message.text)
+                // A replayed message may have been deleted since: its text is then empty, and nothing else is left.
+                let text_ok = if message.deleted {
+                    message.text.is_empty() && message.poll.is_none() && message.reactions.is_empty()
+                } else {
+                    names::is_displayable_text(&message.text)
+                };
+                if !text_ok
                     || message.text.chars().count() > limits.max_text_chars
                     || message.seq == 0
                     || names::validate_nick(&message.from).is_err()
