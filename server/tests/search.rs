@@ -37,7 +37,8 @@ async fn eventually(client: &mut Client, room: &str, query: &str, want: usize) -
 
 #[tokio::test]
 async fn words_are_found_newest_first_with_pages_in_one_room_only() {
-    let server = TestServer::start().await;
+    // Many searches in a row: above the default rate limit.
+    let server = TestServer::with_limits(ServerLimits { rate_burst: 100, ..ServerLimits::default() }).await;
     let mut ana = server.client("ana").await;
     ana.join("lobby", None).await;
     ana.send(&ClientMessage::CreateRoom { room: "maths".into(), topic: None, password: None }).await;
@@ -65,6 +66,25 @@ async fn words_are_found_newest_first_with_pages_in_one_room_only() {
     let (next, more) = search(&mut ana, "maths", "page", Some(page[1].seq)).await;
     assert_eq!((texts(&next), more), (vec!["Homework: fractions, page 12"], false));
 
+    // Found by a fuzzing campaign: a NUL in a query made SQLite's FTS5 fail (storage_failed). Whatever is typed, the
+    // answer is results or invalid_query.
+    for odd in ["nul\0", "\u{f7dac}\u{202e}x", "\"\"\"", "a\tb\nc", "NEAR(\"x\" y) OR NOT z*", "^a", "col:umn"] {
+        ana.send(&ClientMessage::Search {
+            room: "maths".into(),
+            query: odd.into(),
+            before: Some(u64::MAX),
+            limit: None,
+        })
+        .await;
+        let answer = ana
+            .recv_until(|e| match e {
+                ServerEvent::SearchResults { .. } => Some(None),
+                ServerEvent::Error(err) => Some(Some(err.code)),
+                _ => None,
+            })
+            .await;
+        assert!(matches!(answer, None | Some(ErrorCode::InvalidQuery)), "{odd:?}: {answer:?}");
+    }
     for bad in ["* ( ) -", &"word ".repeat(41)] {
         ana.send(&ClientMessage::Search { room: "maths".into(), query: bad.into(), before: None, limit: None }).await;
         ana.expect_error(ErrorCode::InvalidQuery).await;

@@ -141,7 +141,8 @@ pub(crate) fn page(
 pub(crate) fn match_expression(query: &str) -> Option<String> {
     let words: Vec<String> = query
         .split_whitespace()
-        .map(|word| word.replace('"', ""))
+        // Quotes would end the quoted word; control characters (a NUL ends the string for SQLite) are never text.
+        .map(|word| word.chars().filter(|c| *c != '"' && !c.is_control()).collect::<String>())
         .filter(|word| word.chars().any(char::is_alphanumeric))
         .take(MAX_QUERY_WORDS)
         .map(|word| format!("\"{word}\""))
@@ -186,5 +187,6 @@ mod tests {
         assert_eq!(match_expression("  OR \"NEAR( a").as_deref(), Some("\"OR\" \"NEAR(\" \"a\"*"));
         assert_eq!(match_expression("* ( ) \" -"), None);
         assert_eq!(match_expression(""), None);
+        assert_eq!(match_expression("nul\0 tab\u{7}").as_deref(), Some("\"nul\" \"tab\"*"));
     }
 }
