@@ -8,25 +8,22 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { Server, launchBrowser, openClient, signIn, say, waitForMessage, screenshot } from './harness.mjs';
+import { openClient, signIn, say, waitForMessage, screenshot, classOfTwo } from './harness.mjs';
 
 let server;
 let browser;
 let ana; // The teacher: creates the poll.
 let bob; // A student.
 
+let twoPages;
+
 before(async () => {
-  server = await new Server().start();
-  browser = await launchBrowser();
-  ana = await openClient(browser, server);
-  bob = await openClient(browser, server);
-  await signIn(ana.page, 'ana');
-  await signIn(bob.page, 'bob');
+  twoPages = await classOfTwo();
+  ({ server, browser, ana, bob } = twoPages);
 });
 
 after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.close();
+  if (twoPages) await twoPages.close();
 });
 
 const exact = (text) => new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);

@@ -202,6 +202,39 @@ export async function signIn(page, nick) {
   await page.waitForSelector('#room-list li[data-room="lobby"]');
 }
 
+/**
+ * A class of two: a fresh server, Chromium, and the pages of `ana` and `bob` signed in. `close()` ends it all; the
+ * test files that need exactly this call it from `before`/`after`.
+ */
+export async function classOfTwo() {
+  const server = await new Server().start();
+  const browser = await launchBrowser();
+  const ana = await openClient(browser, server);
+  const bob = await openClient(browser, server);
+  await signIn(ana.page, 'ana');
+  await signIn(bob.page, 'bob');
+  return {
+    server,
+    browser,
+    ana,
+    bob,
+    async close() {
+      await browser.close();
+      await server.close();
+    },
+  };
+}
+
+/** Opens room `room` from the sidebar and waits until it is joined and on screen. */
+export async function openRoom(page, room) {
+  await page.click(`#room-list li[data-room="${room}"] button`);
+  await page.waitForFunction(
+    (r) => document.querySelector('#room-title').textContent === r &&
+      document.querySelector(`#room-list li[data-room="${r}"]:not(.not-joined)`) !== null,
+    room,
+  );
+}
+
 /** Types `text` in the composer and sends it with Enter. */
 export async function say(page, text) {
   await page.fill('#composer-input', text);

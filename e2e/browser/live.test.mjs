@@ -16,7 +16,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { Server, launchBrowser, openClient, signIn, say, waitForMessage, screenshot, openRaw, run, PYTHON } from './harness.mjs';
+import { openClient, signIn, say, waitForMessage, screenshot, openRaw, run, PYTHON, classOfTwo, openRoom } from './harness.mjs';
 import { openApp } from './fake-app.mjs';
 
 let server;
@@ -24,29 +24,17 @@ let browser;
 let ana;
 let bob;
 
+let twoPages;
+
 before(async () => {
-  server = await new Server().start();
-  browser = await launchBrowser();
-  ana = await openClient(browser, server);
-  bob = await openClient(browser, server);
-  await signIn(ana.page, 'ana');
-  await signIn(bob.page, 'bob');
+  twoPages = await classOfTwo();
+  ({ server, browser, ana, bob } = twoPages);
 });
 
 after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.close();
+  if (twoPages) await twoPages.close();
 });
 
-/** Opens room `room` from the sidebar and waits until it is joined and on screen. */
-async function openRoom(page, room) {
-  await page.click(`#room-list li[data-room="${room}"] button`);
-  await page.waitForFunction(
-    (r) => document.querySelector('#room-title').textContent === r &&
-      document.querySelector(`#room-list li[data-room="${r}"]:not(.not-joined)`) !== null,
-    room,
-  );
-}
 
 /** What the chart's legend shows for `name`: `{ value, points }`, or null. */
 const legend = (page, name) =>

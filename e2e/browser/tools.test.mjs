@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { Server, launchBrowser, openClient, signIn, say, waitForMessage, screenshot, rawFrames } from './harness.mjs';
+import { openClient, signIn, say, waitForMessage, screenshot, rawFrames, classOfTwo, openRoom } from './harness.mjs';
 import { openApp } from './fake-app.mjs';
 
 let server;
@@ -15,29 +15,17 @@ let browser;
 let ana;
 let bob;
 
+let twoPages;
+
 before(async () => {
-  server = await new Server().start();
-  browser = await launchBrowser();
-  ana = await openClient(browser, server);
-  bob = await openClient(browser, server);
-  await signIn(ana.page, 'ana');
-  await signIn(bob.page, 'bob');
+  twoPages = await classOfTwo();
+  ({ server, browser, ana, bob } = twoPages);
 });
 
 after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.close();
+  if (twoPages) await twoPages.close();
 });
 
-/** Opens room `room` from the list and waits until it is joined and on screen. */
-async function openRoom(page, room) {
-  await page.click(`#room-list li[data-room="${room}"] button`);
-  await page.waitForFunction(
-    (r) => document.querySelector('#room-title').textContent === r &&
-      document.querySelector(`#room-list li[data-room="${r}"]:not(.not-joined)`) !== null,
-    room,
-  );
-}
 
 /** Searches the conversation on screen for `query` until the panel lists `count` results or more (the server indexes a moment after storing). */
 async function searchFor(page, query, { count = 1 } = {}) {
