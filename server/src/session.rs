@@ -613,6 +613,21 @@ impl Session {
         Ok(None)
     }
 
+    /// The conversation `field` names, if `identity` may read its stored messages: a room that exists and whose
+    /// password (if any) they gave, or their own direct conversation.
+    fn readable(&self, identity: &Identity, field: &str) -> Result<Conversation, ErrorEvent> {
+        let conversation = conversation(field)?;
+        if let Conversation::Room(room) = &conversation {
+            if !self.shared.hub.room_exists(room) {
+                return Err(error(ErrorCode::NoSuchRoom, "there is no room with that name").in_room(field));
+            }
+            if self.kept_out(identity, room) {
+                return Err(password_required(field));
+            }
+        }
+        Ok(conversation)
+    }
+
     async fn search(
         &self,
         identity: &Identity,
@@ -629,15 +644,7 @@ impl Session {
             return Err(error(ErrorCode::InvalidRange, "limit must be at least 1").in_room(field));
         }
         let limit = limit.unwrap_or(DEFAULT_SEARCH_PAGE).min(self.shared.limits.history_page_max);
-        let conversation = conversation(field)?;
-        if let Conversation::Room(room) = &conversation {
-            if !self.shared.hub.room_exists(room) {
-                return Err(error(ErrorCode::NoSuchRoom, "there is no room with that name").in_room(field));
-            }
-            if self.kept_out(identity, room) {
-                return Err(password_required(field));
-            }
-        }
+        let conversation = self.readable(identity, field)?;
         match self.shared.store.search(&conversation, &identity.key, &query, before, limit).await {
             Ok(Some((messages, has_more))) => {
                 Ok(Some(ServerEvent::SearchResults { room: conversation.display(), query, messages, has_more }))
@@ -670,15 +677,7 @@ impl Session {
             return Err(error(ErrorCode::InvalidRange, "limit must be at least 1").in_room(field));
         }
         let limit = limit.unwrap_or(DEFAULT_PAGE).min(self.shared.limits.history_page_max);
-        let conversation = conversation(field)?;
-        if let Conversation::Room(room) = &conversation {
-            if !self.shared.hub.room_exists(room) {
-                return Err(error(ErrorCode::NoSuchRoom, "there is no room with that name").in_room(field));
-            }
-            if self.kept_out(identity, room) {
-                return Err(password_required(field));
-            }
-        }
+        let conversation = self.readable(identity, field)?;
         match self.shared.store.history(&conversation, &identity.key, anchor, limit).await {
             Ok(page) => Ok(Some(ServerEvent::History(page))),
             Err(err) => {
