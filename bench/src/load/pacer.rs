@@ -84,7 +84,7 @@ impl Pacer {
         };
         let stamp = Stamp { sent_ns: nanos_since(self.shared.epoch, now), sender: self.me as u32 };
         match self.shared.target {
-            Target::Parlor => wire::send(ROOM, stamp, counter, &self.nick),
+            Target::Parlor => wire::send(ROOM, stamp, counter),
             Target::Reference => wire::reference_message(ROOM, stamp, counter, &self.nick),
         }
     }

@@ -122,7 +122,7 @@ async fn read_acks(mut source: SplitStream<Ws>, me: usize, flood: Rc<Flood>) {
 }
 
 async fn write_sends(mut sink: SplitSink<Ws, Message>, me: usize, window: usize, flood: Rc<Flood>) {
-    let (room, nick) = (room(me), nick(me));
+    let room = room(me);
     let mut counter = 0;
     while flood.running.get() {
         let mut fed = false;
@@ -132,7 +132,7 @@ async fn write_sends(mut sink: SplitSink<Ws, Message>, me: usize, window: usize,
             let stamp = Stamp { sent_ns: nanos_since(flood.epoch, now), sender: me as u32 };
             flood.sent_at[me].borrow_mut().push_back(now);
             flood.in_flight[me].set(flood.in_flight[me].get() + 1);
-            if sink.feed(Message::text(wire::send(&room, stamp, counter, &nick))).await.is_err() {
+            if sink.feed(Message::text(wire::send(&room, stamp, counter))).await.is_err() {
                 return;
             }
             fed = true;
