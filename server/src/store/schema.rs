@@ -5,7 +5,7 @@ use std::path::Path;
 use rusqlite::{Connection, OpenFlags};
 
 /// The schema version this build writes.
-const VERSION: i64 = 5;
+const VERSION: i64 = 6;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE rooms (
@@ -66,6 +66,30 @@ CREATE TABLE room_admissions (
 ) WITHOUT ROWID;
 ";
 
+/// Version 6: no UNIQUE index on (sender_key, client_id). The writer recognises resends from memory
+/// (`writer/resends.rs`); the index put every insert on a random page, since client ids are random. SQLite cannot
+/// drop a table constraint, so the table is rebuilt, keeping every message's id (the search index's row id).
+const SCHEMA_V6: &str = "
+CREATE TABLE messages_v6 (
+    id         INTEGER PRIMARY KEY,
+    conv       TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    sender_key TEXT NOT NULL,
+    sender     TEXT NOT NULL,
+    client_id  TEXT NOT NULL,
+    text       TEXT NOT NULL,
+    ts         INTEGER NOT NULL,
+    extra      TEXT,
+    rev        INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (conv, seq)
+);
+INSERT INTO messages_v6 (id, conv, seq, sender_key, sender, client_id, text, ts, extra, rev)
+    SELECT id, conv, seq, sender_key, sender, client_id, text, ts, extra, rev FROM messages;
+DROP TABLE messages;
+ALTER TABLE messages_v6 RENAME TO messages;
+CREATE INDEX messages_changed ON messages (conv, rev) WHERE rev > 0;
+";
+
 /// The room every server has, so a first client has somewhere to talk.
 pub(crate) const DEFAULT_ROOM: &str = "lobby";
 
@@ -93,7 +117,7 @@ pub(crate) fn open_writer(path: &Path, now_ms: i64) -> rusqlite::Result<Connecti
         tx.pragma_update(None, "user_version", 1)?;
         tx.commit()?;
     }
-    for (to, migration) in [(2, SCHEMA_V2), (3, SCHEMA_V3), (4, SCHEMA_V4), (5, SCHEMA_V5)] {
+    for (to, migration) in [(2, SCHEMA_V2), (3, SCHEMA_V3), (4, SCHEMA_V4), (5, SCHEMA_V5), (6, SCHEMA_V6)] {
         if version < to {
             let tx = conn.transaction()?;
             tx.execute_batch(migration)?;

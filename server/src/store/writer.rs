@@ -12,6 +12,7 @@ use std::sync::Arc;
 mod change;
 mod index;
 mod pin;
+mod resends;
 
 use parlor_protocol::extras::excerpt;
 use parlor_protocol::{
@@ -28,6 +29,7 @@ use crate::config::ServerLimits;
 use crate::hub::{Hub, NickTaken};
 use crate::outbox::{encode, PeerHandle};
 pub(crate) use change::{Change, Edit};
+use resends::Resends;
 
 /// Most operations taken into one group commit.
 const MAX_BATCH: usize = 1024;
@@ -111,6 +113,13 @@ pub(crate) struct Append {
     pub(crate) announce: bool,
 }
 
+/// A message dropped from history (beyond the conversation's limit) in a batch.
+struct Pruned {
+    id: i64,
+    key: String,
+    client_id: String,
+}
+
 /// What became of one [`Append`] in a batch; acted on only once the batch is committed.
 enum Outcome {
     Stored { conv: ConvKey, id: i64, seq: u64, ts: i64, quote: Option<Quote> },
@@ -136,6 +145,8 @@ pub(crate) struct Writer {
     newest_id: i64,
     /// User → their direct conversations, for `welcome`.
     dms: HashMap<String, BTreeSet<ConvKey>>,
+    /// Every stored message by sender and client id, to recognise a resend.
+    resends: Resends,
 }
 
 impl Writer {
@@ -173,7 +184,10 @@ impl Writer {
             rows.collect::<rusqlite::Result<HashMap<String, u64>>>()?
         };
         let (indexed, newest_id) = index::indexed_up_to(&conn)?;
-        Ok(Self { conn, hub, limits, last_seq, last_rev, users, dms, pinned, indexed, newest_id })
+        let started = std::time::Instant::now();
+        let resends = Resends::load(&conn)?;
+        tracing::debug!(messages = resends.len(), elapsed = ?started.elapsed(), "read the stored messages' client ids");
+        Ok(Self { conn, hub, limits, last_seq, last_rev, users, dms, pinned, indexed, newest_id, resends })
     }
 
     /// Serves operations until `Shutdown` or until every sender is gone.
@@ -286,13 +300,14 @@ impl Writer {
         }
         // Only these conversations' counters can move; on failure they are read back from the rolled-back database.
         let batch_convs: BTreeSet<ConvKey> = appends.iter().map(|a| ConvKey::new(&a.conversation, &a.key)).collect();
-        let result = (|| -> rusqlite::Result<Vec<Outcome>> {
+        let result = (|| -> rusqlite::Result<(Vec<Outcome>, Vec<Pruned>)> {
             let tx = self.conn.transaction()?;
             let mut outcomes = Vec::with_capacity(appends.len());
             let mut touched = BTreeSet::new();
+            let mut pruned = Vec::new();
             // The appends stay in place until the commit succeeds: on failure every sender must hear of it.
             for append in appends.iter() {
-                let outcome = insert(&tx, &mut self.last_seq, &self.users, &self.hub, append)?;
+                let outcome = insert(&tx, &mut self.last_seq, &mut self.resends, &self.users, &self.hub, append)?;
                 if let Outcome::Stored { conv, .. } = &outcome {
                     touched.insert(conv.db());
                 }
@@ -307,15 +322,26 @@ impl Writer {
                 )?
                 .execute((&conv, last))?;
                 if last > self.limits.history_limit {
-                    tx.prepare_cached("DELETE FROM messages WHERE conv = ?1 AND seq <= ?2")?
-                        .execute((&conv, last - self.limits.history_limit))?;
+                    let prune =
+                        "DELETE FROM messages WHERE conv = ?1 AND seq <= ?2 RETURNING id, sender_key, client_id";
+                    let mut prune = tx.prepare_cached(prune)?;
+                    let rows = prune.query_map((&conv, last - self.limits.history_limit), |row| {
+                        Ok(Pruned { id: row.get(0)?, key: row.get(1)?, client_id: row.get(2)? })
+                    })?;
+                    for row in rows {
+                        pruned.push(row?);
+                    }
                 }
             }
             tx.commit()?;
-            Ok(outcomes)
+            Ok((outcomes, pruned))
         })();
         match result {
-            Ok(outcomes) => {
+            Ok((outcomes, pruned)) => {
+                self.resends.committed();
+                for Pruned { id, key, client_id } in pruned {
+                    self.resends.forget(&key, &client_id, id);
+                }
                 for (append, outcome) in appends.drain(..).zip(outcomes) {
                     if let Outcome::Stored { conv, id, .. } = &outcome {
                         self.newest_id = self.newest_id.max(*id);
@@ -329,6 +355,7 @@ impl Writer {
             Err(err) => {
                 tracing::error!(%err, count = appends.len(), "failed to store messages");
                 self.restore_counters(&batch_convs);
+                self.resends.rolled_back();
                 for append in appends.drain(..) {
                     let mut error = ErrorEvent::new(
                         ErrorCode::StorageFailed,
@@ -638,6 +665,7 @@ impl Writer {
 fn insert(
     tx: &Transaction<'_>,
     last_seq: &mut HashMap<ConvKey, u64>,
+    resends: &mut Resends,
     users: &HashMap<String, String>,
     hub: &Hub,
     append: &Append,
@@ -655,6 +683,18 @@ fn insert(
         let mut error = ErrorEvent::new(code, message).in_room(append.conversation.display());
         error.client_id = Some(append.client_id.clone());
         return Ok(Outcome::Refused(error));
+    }
+    if let Some(original) = resends.find(tx, &append.key, &append.client_id)? {
+        let room = ConvKey::parse(&original.conv).map_or(original.conv, |c| c.display_for(&append.key));
+        let ack = Ack {
+            client_id: append.client_id.clone(),
+            room,
+            id: original.id,
+            seq: original.seq,
+            ts: original.ts,
+            duplicate: true,
+        };
+        return Ok(Outcome::Duplicate(ack));
     }
     let conv = ConvKey::new(&append.conversation, &append.key);
     let quote = match append.reply_to {
@@ -678,37 +718,24 @@ fn insert(
     };
     let seq = last_seq.get(&conv).copied().unwrap_or(0) + 1;
     let ts = now_ms();
-    let inserted = tx
-        .prepare_cached(
-            "INSERT INTO messages (conv, seq, sender_key, sender, client_id, text, ts, extra)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (sender_key, client_id) DO NOTHING",
-        )?
-        .execute((
-            conv.db(),
-            seq,
-            &append.key,
-            &append.nick,
-            &append.client_id,
-            &append.text,
-            ts,
-            extras.to_column(),
-        ))?;
-    if inserted == 0 {
-        let original = tx
-            .prepare_cached("SELECT id, conv, seq, ts FROM messages WHERE sender_key = ?1 AND client_id = ?2")?
-            .query_row((&append.key, &append.client_id), |row| {
-                Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get::<_, u64>(2)?, row.get::<_, i64>(3)?))
-            })
-            .optional()?;
-        if let Some((id, stored_conv, seq, ts)) = original {
-            let room = ConvKey::parse(&stored_conv).map_or(stored_conv, |c| c.display_for(&append.key));
-            let ack = Ack { client_id: append.client_id.clone(), room, id, seq, ts, duplicate: true };
-            return Ok(Outcome::Duplicate(ack));
-        }
-        return Err(rusqlite::Error::QueryReturnedNoRows);
-    }
+    tx.prepare_cached(
+        "INSERT INTO messages (conv, seq, sender_key, sender, client_id, text, ts, extra)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute((
+        conv.db(),
+        seq,
+        &append.key,
+        &append.nick,
+        &append.client_id,
+        &append.text,
+        ts,
+        extras.to_column(),
+    ))?;
+    let id = tx.last_insert_rowid();
+    resends.remember(&append.key, &append.client_id, id);
     last_seq.insert(conv.clone(), seq);
-    Ok(Outcome::Stored { conv, id: tx.last_insert_rowid(), seq, ts, quote })
+    Ok(Outcome::Stored { conv, id, seq, ts, quote })
 }
 
 /// The quote a reply to `seq` carries, if that message is stored and not deleted.
