@@ -76,6 +76,20 @@ pub fn validate_client_id(id: &str) -> bool {
 /// Whether text is fit to show others: at least one visible character and no control characters other than tab and
 /// line breaks, nor bidirectional overrides that would make it read differently from how it was written.
 pub fn is_displayable_text(text: &str) -> bool {
+    // Most chat text is ASCII, checked a byte at a time; the server checks every message, so this is on its hot path.
+    if text.is_ascii() {
+        displayable_ascii(text.as_bytes())
+    } else {
+        displayable_unicode(text)
+    }
+}
+
+/// [`displayable_unicode`] for ASCII: printable or a line break or tab, and something that is not a space.
+fn displayable_ascii(text: &[u8]) -> bool {
+    text.iter().all(|&b| matches!(b, b' '..=b'~' | b'\n' | b'\t' | b'\r')) && text.iter().any(u8::is_ascii_graphic)
+}
+
+fn displayable_unicode(text: &str) -> bool {
     text.chars().any(|c| !c.is_whitespace() && !is_invisible_format(c))
         && text.chars().all(|c| (!c.is_control() || matches!(c, '\n' | '\t' | '\r')) && !is_bidi_control(c))
 }
@@ -123,6 +137,22 @@ impl Conversation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ascii_check_agrees_with_the_unicode_one_on_every_short_ascii_text() {
+        let mut texts: Vec<String> = (0u8..128).map(|a| char::from(a).to_string()).collect();
+        for a in 0u8..128 {
+            for b in 0u8..128 {
+                texts.push([char::from(a), char::from(b)].iter().collect());
+            }
+        }
+        for odd in ["\u{b}x", "x\u{c}", " \t\r\n", "a\u{7f}", "\u{0}b", "   x   ", "~"] {
+            texts.push(odd.to_owned());
+        }
+        for text in texts {
+            assert_eq!(displayable_ascii(text.as_bytes()), displayable_unicode(&text), "{text:?}");
+        }
+    }
 
     #[test]
     fn nicknames_accept_letters_of_any_script() {

@@ -67,7 +67,8 @@ struct Identity {
 pub(crate) struct Session {
     shared: Arc<Shared>,
     handle: PeerHandle,
-    identity: Option<Identity>,
+    /// Shared so each request takes a reference count, not copies of the nickname.
+    identity: Option<Arc<Identity>>,
     ip: IpAddr,
     bucket: TokenBucket,
     refused_in_a_row: u32,
@@ -205,7 +206,7 @@ impl Session {
             (_, None) => return self.refuse(error(ErrorCode::HelloRequired, "send hello first")),
             (ClientMessage::Moderate { token }, Some(_)) => {
                 let granted = self.shared.moderator_token.matches(token.expose());
-                return match self.identity.as_mut() {
+                return match self.identity.as_mut().map(Arc::make_mut) {
                     Some(identity) if granted => {
                         identity.moderator = true;
                         tracing::info!(nick = %identity.nick, "became a moderator");
@@ -336,7 +337,7 @@ impl Session {
                     }
                 }
                 tracing::info!(nick, client = client.unwrap_or("unknown"), identity = ?kind, "greeted");
-                self.identity = Some(Identity { nick: nick.to_owned(), key, kind, moderator: false });
+                self.identity = Some(Arc::new(Identity { nick: nick.to_owned(), key, kind, moderator: false }));
             }
             Ok(Err(_taken)) => {
                 if let Some(token) = session_token {
@@ -356,7 +357,7 @@ impl Session {
         let token =
             self.shared.accounts.register(&identity.key, &identity.nick, password).await.map_err(account_refusal)?;
         tracing::info!(nick = %identity.nick, "registered");
-        if let Some(held) = &mut self.identity {
+        if let Some(held) = self.identity.as_mut().map(Arc::make_mut) {
             held.kind = IdentityKind::Account;
         }
         Ok(Some(ServerEvent::Registered { nick: identity.nick.clone(), token }))
@@ -537,7 +538,8 @@ impl Session {
     /// The rules every message text follows, in `send` and `edit`.
     fn check_text(&self, text: &str) -> Result<(), (ErrorCode, String)> {
         let max = self.shared.limits.max_text_chars;
-        if text.chars().count() > max {
+        // A text of at most `max` bytes has at most `max` characters: count them only when it could matter.
+        if text.len() > max && text.chars().count() > max {
             return Err((ErrorCode::TextTooLong, format!("a message is at most {max} characters")));
         }
         if !names::is_displayable_text(text) {

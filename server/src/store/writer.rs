@@ -298,8 +298,6 @@ impl Writer {
         if appends.is_empty() {
             return;
         }
-        // Only these conversations' counters can move; on failure they are read back from the rolled-back database.
-        let batch_convs: BTreeSet<ConvKey> = appends.iter().map(|a| ConvKey::new(&a.conversation, &a.key)).collect();
         let result = (|| -> rusqlite::Result<(Vec<Outcome>, Vec<Pruned>)> {
             let tx = self.conn.transaction()?;
             let mut outcomes = Vec::with_capacity(appends.len());
@@ -309,12 +307,14 @@ impl Writer {
             for append in appends.iter() {
                 let outcome = insert(&tx, &mut self.last_seq, &mut self.resends, &self.users, &self.hub, append)?;
                 if let Outcome::Stored { conv, .. } = &outcome {
-                    touched.insert(conv.db());
+                    if !touched.contains(conv) {
+                        touched.insert(conv.clone());
+                    }
                 }
                 outcomes.push(outcome);
             }
-            for conv in touched {
-                let Some(key) = ConvKey::parse(&conv) else { continue };
+            for key in touched {
+                let conv = key.db();
                 let last = self.last_seq.get(&key).copied().unwrap_or(0);
                 tx.prepare_cached(
                     "INSERT INTO convs (conv, last_seq) VALUES (?1, ?2)
@@ -340,7 +340,7 @@ impl Writer {
             Ok((outcomes, pruned)) => {
                 self.resends.committed();
                 for Pruned { id, key, client_id } in pruned {
-                    self.resends.forget(&key, &client_id, id);
+                    self.resends.forget(self.resends.fingerprint(&key, &client_id), id);
                 }
                 for (append, outcome) in appends.drain(..).zip(outcomes) {
                     if let Outcome::Stored { conv, id, .. } = &outcome {
@@ -354,6 +354,9 @@ impl Writer {
             }
             Err(err) => {
                 tracing::error!(%err, count = appends.len(), "failed to store messages");
+                // Only these conversations' counters moved: read them back from the rolled-back database.
+                let batch_convs: BTreeSet<ConvKey> =
+                    appends.iter().map(|a| ConvKey::new(&a.conversation, &a.key)).collect();
                 self.restore_counters(&batch_convs);
                 self.resends.rolled_back();
                 for append in appends.drain(..) {
@@ -684,7 +687,8 @@ fn insert(
         error.client_id = Some(append.client_id.clone());
         return Ok(Outcome::Refused(error));
     }
-    if let Some(original) = resends.find(tx, &append.key, &append.client_id)? {
+    let print = resends.fingerprint(&append.key, &append.client_id);
+    if let Some(original) = resends.find(tx, print, &append.key, &append.client_id)? {
         let room = ConvKey::parse(&original.conv).map_or(original.conv, |c| c.display_for(&append.key));
         let ack = Ack {
             client_id: append.client_id.clone(),
@@ -716,7 +720,11 @@ fn insert(
         announcement: append.announce.then(Announcement::default),
         ..Extras::default()
     };
-    let seq = last_seq.get(&conv).copied().unwrap_or(0) + 1;
+    let counter = match last_seq.get_mut(&conv) {
+        Some(counter) => counter,
+        None => last_seq.entry(conv.clone()).or_insert(0),
+    };
+    let seq = *counter + 1;
     let ts = now_ms();
     tx.prepare_cached(
         "INSERT INTO messages (conv, seq, sender_key, sender, client_id, text, ts, extra)
@@ -733,8 +741,8 @@ fn insert(
         extras.to_column(),
     ))?;
     let id = tx.last_insert_rowid();
-    resends.remember(&append.key, &append.client_id, id);
-    last_seq.insert(conv.clone(), seq);
+    resends.remember(print, id);
+    *counter = seq;
     Ok(Outcome::Stored { conv, id, seq, ts, quote })
 }
 

@@ -11,7 +11,7 @@
 //! million stored messages has odds of about one in thirty million.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 
 use rusqlite::{Connection, OptionalExtension};
 
@@ -24,36 +24,68 @@ pub(super) struct Original {
     pub(super) ts: i64,
 }
 
+/// A (sender, client id) as the map keys it: a SipHash keyed per process, so nobody can choose client ids that
+/// collide on purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) struct Fingerprint(u64);
+
+/// The map's keys are SipHash outputs already: hashing them again would only cost time.
+#[derive(Debug, Default)]
+struct Passthrough(u64);
+
+impl Hasher for Passthrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used (a `Fingerprint`); fold anything else in so the hasher stays correct.
+        for &byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
 /// The hashes of every stored message's (sender, client id).
 #[derive(Debug)]
 pub(super) struct Resends {
-    /// Keyed per process, so nobody can choose client ids that collide on purpose.
     hasher: RandomState,
-    ids: HashMap<u64, i64>,
+    ids: HashMap<Fingerprint, i64, BuildHasherDefault<Passthrough>>,
     /// Entries added by the group commit in progress, taken back if it rolls back.
-    uncommitted: Vec<(u64, i64)>,
+    uncommitted: Vec<(Fingerprint, i64)>,
 }
 
 impl Resends {
     /// Reads every stored message's sender and client id.
     pub(super) fn load(conn: &Connection) -> rusqlite::Result<Self> {
-        let mut resends = Self { hasher: RandomState::new(), ids: HashMap::new(), uncommitted: Vec::new() };
+        let mut resends = Self { hasher: RandomState::new(), ids: HashMap::default(), uncommitted: Vec::new() };
         let mut stmt = conn.prepare("SELECT id, sender_key, client_id FROM messages")?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
-            let hash = resends.hash(row.get_ref(1)?.as_str()?, row.get_ref(2)?.as_str()?);
-            resends.ids.entry(hash).or_insert(row.get(0)?);
+            let print = resends.fingerprint(row.get_ref(1)?.as_str()?, row.get_ref(2)?.as_str()?);
+            resends.ids.entry(print).or_insert(row.get(0)?);
         }
         Ok(resends)
     }
 
-    fn hash(&self, key: &str, client_id: &str) -> u64 {
-        self.hasher.hash_one((key, client_id))
+    /// What `find`, `remember` and `forget` take for `key`'s `client_id`: computed once per message.
+    pub(super) fn fingerprint(&self, key: &str, client_id: &str) -> Fingerprint {
+        Fingerprint(self.hasher.hash_one((key, client_id)))
     }
 
     /// The message `key` already stored under `client_id`, if any (`conn` sees the open transaction).
-    pub(super) fn find(&self, conn: &Connection, key: &str, client_id: &str) -> rusqlite::Result<Option<Original>> {
-        let Some(&id) = self.ids.get(&self.hash(key, client_id)) else { return Ok(None) };
+    pub(super) fn find(
+        &self,
+        conn: &Connection,
+        print: Fingerprint,
+        key: &str,
+        client_id: &str,
+    ) -> rusqlite::Result<Option<Original>> {
+        let Some(&id) = self.ids.get(&print) else { return Ok(None) };
         let read = |row: &rusqlite::Row<'_>| {
             Ok((Original { id: row.get(0)?, conv: row.get(1)?, seq: row.get(2)?, ts: row.get(3)? }, row.get(4)?))
         };
@@ -71,19 +103,17 @@ impl Resends {
 
     /// Notes a message stored in the open transaction. A colliding hash keeps its first message: [`Self::find`]
     /// falls back to the scan for the second.
-    pub(super) fn remember(&mut self, key: &str, client_id: &str, id: i64) {
-        let hash = self.hash(key, client_id);
-        if let std::collections::hash_map::Entry::Vacant(slot) = self.ids.entry(hash) {
+    pub(super) fn remember(&mut self, print: Fingerprint, id: i64) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.ids.entry(print) {
             slot.insert(id);
-            self.uncommitted.push((hash, id));
+            self.uncommitted.push((print, id));
         }
     }
 
     /// Forgets a message pruned from history.
-    pub(super) fn forget(&mut self, key: &str, client_id: &str, id: i64) {
-        let hash = self.hash(key, client_id);
-        if self.ids.get(&hash) == Some(&id) {
-            self.ids.remove(&hash);
+    pub(super) fn forget(&mut self, print: Fingerprint, id: i64) {
+        if self.ids.get(&print) == Some(&id) {
+            self.ids.remove(&print);
         }
     }
 
@@ -94,9 +124,9 @@ impl Resends {
 
     /// The open transaction rolled back: its messages were never stored.
     pub(super) fn rolled_back(&mut self) {
-        for (hash, id) in self.uncommitted.drain(..) {
-            if self.ids.get(&hash) == Some(&id) {
-                self.ids.remove(&hash);
+        for (print, id) in self.uncommitted.drain(..) {
+            if self.ids.get(&print) == Some(&id) {
+                self.ids.remove(&print);
             }
         }
     }
@@ -127,9 +157,10 @@ mod tests {
         let conn = table();
         let resends = Resends::load(&conn).expect("load");
         assert_eq!(resends.len(), 2);
-        let found = resends.find(&conn, "bo", "a-1").expect("find").expect("bo's a-1 is stored");
+        let find = |key: &str, id: &str| resends.find(&conn, resends.fingerprint(key, id), key, id).expect("find");
+        let found = find("bo", "a-1").expect("bo's a-1 is stored");
         assert_eq!((found.id, found.conv.as_str(), found.seq, found.ts), (2, "r:lobby", 2, 11));
-        assert!(resends.find(&conn, "cy", "a-1").expect("find").is_none(), "the same id from someone else is new");
+        assert!(find("cy", "a-1").is_none(), "the same id from someone else is new");
     }
 
     #[test]
@@ -137,9 +168,9 @@ mod tests {
         let conn = table();
         let mut resends = Resends::load(&conn).expect("load");
         // Make bo's message collide with ana's: ana's hash now points at bo's row.
-        let ana = resends.hash("ana", "a-1");
+        let ana = resends.fingerprint("ana", "a-1");
         resends.ids.insert(ana, 2);
-        let found = resends.find(&conn, "ana", "a-1").expect("find").expect("ana's a-1 is stored");
+        let found = resends.find(&conn, ana, "ana", "a-1").expect("find").expect("ana's a-1 is stored");
         assert_eq!(found.id, 1, "the scan found the exact pair, not the colliding row");
     }
 
@@ -148,14 +179,15 @@ mod tests {
         let conn = table();
         let mut resends = Resends::load(&conn).expect("load");
         conn.execute("INSERT INTO messages VALUES (3, 'r:lobby', 3, 'cy', 'c-1', 12)", []).expect("insert");
-        resends.remember("cy", "c-1", 3);
+        let cy = resends.fingerprint("cy", "c-1");
+        resends.remember(cy, 3);
         resends.rolled_back();
         assert_eq!(resends.len(), 2);
-        resends.remember("cy", "c-1", 3);
+        resends.remember(cy, 3);
         resends.committed();
         resends.rolled_back();
-        assert_eq!(resends.find(&conn, "cy", "c-1").expect("find").map(|o| o.id), Some(3));
-        resends.forget("cy", "c-1", 3);
+        assert_eq!(resends.find(&conn, cy, "cy", "c-1").expect("find").map(|o| o.id), Some(3));
+        resends.forget(cy, 3);
         assert_eq!(resends.len(), 2);
     }
 }
