@@ -9,6 +9,12 @@ pub const DEFAULT_MAX_JSON_DEPTH: usize = 16;
 
 /// Whether `text` nests arrays and objects deeper than `max` (brackets inside strings do not count).
 pub fn nests_deeper_than(text: &str, max: usize) -> bool {
+    // Nesting deeper than `max` needs more than `max` opening brackets. Counting them is a loop the compiler
+    // vectorises, so the usual frame (a handful of brackets) skips the byte-by-byte walk below.
+    let opening = text.bytes().fold(0usize, |n, b| n + usize::from(b == b'[' || b == b'{'));
+    if opening <= max {
+        return false;
+    }
     let mut depth = 0usize;
     let mut in_string = false;
     let mut escaped = false;
@@ -49,5 +55,7 @@ mod tests {
         assert!(!nests_deeper_than(r#"{"t":"\"[[[["}"#, 1));
         assert!(nests_deeper_than(&"[".repeat(100_000), DEFAULT_MAX_JSON_DEPTH));
         assert!(!nests_deeper_than("]]]]{}", 1));
+        assert!(!nests_deeper_than("[][][][]", 1), "many brackets, little depth: the walk decides");
+        assert!(nests_deeper_than("[[", 1), "as many brackets as the depth they make");
     }
 }

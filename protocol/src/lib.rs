@@ -20,6 +20,7 @@
 pub mod client;
 pub mod code;
 pub mod depth;
+pub mod encode;
 pub mod extras;
 pub mod join_code;
 pub mod names;

@@ -86,7 +86,10 @@ pub fn is_displayable_text(text: &str) -> bool {
 
 /// [`displayable_unicode`] for ASCII: printable or a line break or tab, and something that is not a space.
 fn displayable_ascii(text: &[u8]) -> bool {
-    text.iter().all(|&b| matches!(b, b' '..=b'~' | b'\n' | b'\t' | b'\r')) && text.iter().any(u8::is_ascii_graphic)
+    // Folds without early exit, so the compiler vectorises them: rejected text is rare.
+    let printable =
+        text.iter().fold(true, |ok, &b| ok & (matches!(b, b' '..=b'~') | matches!(b, b'\n' | b'\t' | b'\r')));
+    printable && text.iter().fold(false, |seen, &b| seen | b.is_ascii_graphic())
 }
 
 fn displayable_unicode(text: &str) -> bool {

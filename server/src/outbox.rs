@@ -28,7 +28,7 @@ pub(crate) type Frame = Utf8Bytes;
 /// Encodes an event once, ready to be pushed to any number of outboxes.
 pub(crate) fn encode(event: &ServerEvent) -> Frame {
     // Serialising these plain structs cannot fail: every map key is a string and every value is representable.
-    match serde_json::to_string(event) {
+    match parlor_protocol::encode::to_json(event) {
         Ok(json) => Frame::from(json),
         Err(err) => {
             tracing::error!(%err, "failed to encode an event");
