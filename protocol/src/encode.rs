@@ -34,11 +34,17 @@ fn plain_message(m: &ChatMessage) -> String {
     let mut out = String::with_capacity(96 + m.room.len() + m.from.len() + m.text.len() + m.client_id.len());
     out.push_str(r#"{"type":"message","room":"#);
     string(&mut out, &m.room);
-    let _ = write!(out, r#","id":{},"seq":{},"from":"#, m.id, m.seq);
+    out.push_str(r#","id":"#);
+    out.push_str(itoa::Buffer::new().format(m.id));
+    out.push_str(r#","seq":"#);
+    out.push_str(itoa::Buffer::new().format(m.seq));
+    out.push_str(r#","from":"#);
     string(&mut out, &m.from);
     out.push_str(r#","text":"#);
     string(&mut out, &m.text);
-    let _ = write!(out, r#","ts":{},"client_id":"#, m.ts);
+    out.push_str(r#","ts":"#);
+    out.push_str(itoa::Buffer::new().format(m.ts));
+    out.push_str(r#","client_id":"#);
     string(&mut out, &m.client_id);
     out.push('}');
     out
@@ -50,13 +56,26 @@ fn ack_json(a: &Ack) -> String {
     string(&mut out, &a.client_id);
     out.push_str(r#","room":"#);
     string(&mut out, &a.room);
-    let _ = write!(out, r#","id":{},"seq":{},"ts":{},"duplicate":{}}}"#, a.id, a.seq, a.ts, a.duplicate);
+    out.push_str(r#","id":"#);
+    out.push_str(itoa::Buffer::new().format(a.id));
+    out.push_str(r#","seq":"#);
+    out.push_str(itoa::Buffer::new().format(a.seq));
+    out.push_str(r#","ts":"#);
+    out.push_str(itoa::Buffer::new().format(a.ts));
+    out.push_str(if a.duplicate { r#","duplicate":true}"# } else { r#","duplicate":false}"# });
     out
 }
 
 /// Appends `text` as a JSON string, escaped as serde_json escapes it: `"`, `\` and control characters only.
 fn string(out: &mut String, text: &str) {
     out.push('"');
+    // Chat text rarely needs escaping; this check has no early exit, so the compiler vectorises it.
+    let plain = text.bytes().fold(true, |plain, b| plain & (b >= 0x20) & (b != b'"') & (b != b'\\'));
+    if plain {
+        out.push_str(text);
+        out.push('"');
+        return;
+    }
     let mut start = 0;
     for (at, byte) in text.bytes().enumerate() {
         let escape = match byte {
