@@ -10,6 +10,8 @@ use crate::extras::PollSpec;
 use crate::secret::Secret;
 use crate::series::Points;
 
+mod send_frame;
+
 /// One request from a client.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -430,6 +432,9 @@ pub fn decode_with_depth(text: &str, max_depth: usize) -> Result<ClientMessage, 
             },
             Err(err) => DecodeError { code: ErrorCode::BadJson, detail: format!("not valid JSON: {err}") },
         });
+    }
+    if let Some(send) = send_frame::decode(text) {
+        return Ok(send);
     }
     let err = match serde_json::from_str::<ClientMessage>(text) {
         Ok(message) => return Ok(message),
