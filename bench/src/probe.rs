@@ -57,6 +57,8 @@ pub struct Usage {
     pub generator_core_busy_pct: Option<f64>,
     /// The most CPU other processes took on either pinned core, percent of a core.
     pub interference_pct: Option<f64>,
+    /// The most of either pinned core a hypervisor gave to other guests (part of `interference_pct`), percent.
+    pub steal_pct: Option<f64>,
     /// Other work took more than 10 % of a pinned core: the figures understate what this machine can do.
     pub contended: bool,
     /// The generator was busier than 90 %: the figures may be limited by it, not by the server.
@@ -82,6 +84,15 @@ impl Probe {
             (Some(a), Some(b)) => procfs::core_busy_percent(a, b),
             _ => None,
         };
+        let steal = |a: &Option<procfs::CoreSample>, b: &Option<procfs::CoreSample>| match (a, b) {
+            (Some(a), Some(b)) => procfs::core_steal_percent(a, b),
+            _ => None,
+        };
+        let steal_pct =
+            match (steal(&start.server_core, &end.server_core), steal(&start.generator_core, &end.generator_core)) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
         let server_core_busy_pct = busy(&start.server_core, &end.server_core);
         let generator_core_busy_pct = busy(&start.generator_core, &end.generator_core);
         let others = |core: Option<f64>, ours: f64| core.map(|core| (core - ours).max(0.0));
@@ -98,6 +109,7 @@ impl Probe {
             server_core_busy_pct,
             generator_core_busy_pct,
             interference_pct,
+            steal_pct,
             contended: interference_pct.is_some_and(|pct| pct > INTERFERENCE_LIMIT_PCT),
             generator_saturated: generator_cpu_pct > GENERATOR_BUSY_PCT,
         }

@@ -43,6 +43,8 @@ pub fn cpu_percent(start: &ProcSample, end: &ProcSample, ticks_per_second: u64) 
 pub struct CoreSample {
     busy: u64,
     total: u64,
+    /// Time the hypervisor ran other guests while this one wanted the CPU.
+    steal: u64,
 }
 
 /// Samples CPU `core`.
@@ -57,6 +59,13 @@ pub fn core_busy_percent(start: &CoreSample, end: &CoreSample) -> Option<f64> {
     Some(crate::stats::round2(busy as f64 / total as f64 * 100.0))
 }
 
+/// How much of a core's time a hypervisor gave to other guests between two samples, percent.
+pub fn core_steal_percent(start: &CoreSample, end: &CoreSample) -> Option<f64> {
+    let total = end.total.checked_sub(start.total).filter(|&t| t > 0)?;
+    let steal = end.steal.saturating_sub(start.steal);
+    Some(crate::stats::round2(steal as f64 / total as f64 * 100.0))
+}
+
 /// `cpuN user nice system idle iowait irq softirq steal …`: idle and iowait are idle; the rest (including steal,
 /// time a hypervisor gave to other guests) is busy.
 fn parse_core(stat: &str, core: usize) -> Option<CoreSample> {
@@ -68,7 +77,7 @@ fn parse_core(stat: &str, core: usize) -> Option<CoreSample> {
     }
     let idle = fields[3] + fields[4];
     let total: u64 = fields.iter().sum();
-    Some(CoreSample { busy: total - idle, total })
+    Some(CoreSample { busy: total - idle, total, steal: fields[7] })
 }
 
 /// Memory the kernel could give to new work without swapping (`MemAvailable`), bytes.
@@ -117,6 +126,7 @@ mod tests {
         let after = "cpu  1 2 3 4 5 6 7 8 0 0\ncpu0 160 0 70 810 50 0 5 5 0 0\ncpu1 10 0 0 190 0 0 0 0 0 0\n";
         let (a, b) = (parse_core(before, 0).expect("cpu0"), parse_core(after, 0).expect("cpu0"));
         assert_eq!(core_busy_percent(&a, &b), Some(90.0), "60 + 20 + 5 + 5 busy of 100");
+        assert_eq!(core_steal_percent(&a, &b), Some(5.0), "5 of 100 went to other guests");
         let (a, b) = (parse_core(before, 1).expect("cpu1"), parse_core(after, 1).expect("cpu1"));
         assert_eq!(core_busy_percent(&a, &b), Some(0.0));
         assert!(parse_core(before, 7).is_none());
