@@ -179,7 +179,7 @@ async fn post_text(
     }
     let answer = tokio::time::timeout(STORE_WAIT, answers.recv()).await;
     let event = match answer {
-        Ok(frame) => serde_json::from_str::<ServerEvent>(frame.as_str()).ok(),
+        Ok(Some(frame)) => serde_json::from_str::<ServerEvent>(frame.as_str()).ok(),
         _ => None,
     };
     match event {

@@ -48,7 +48,7 @@ where
             () = overflow.wait() => {
                 break Some((CloseCode::SlowConsumer, "you stopped reading and fell too far behind".into()))
             }
-            frame = outbox.recv() => {
+            Some(frame) = outbox.recv() => {
                 let write = write_batch(&mut ws, frame, &mut outbox, write_timeout);
                 // A client that stopped reading blocks the write; its overflow must still cut it off promptly.
                 let written = tokio::select! {

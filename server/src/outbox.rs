@@ -50,6 +50,8 @@ struct Shared {
     ready: Notify,
     /// The connection is gone: producers stop queueing.
     closed: AtomicBool,
+    /// Live [`PeerHandle`]s: none left means no frame can come any more.
+    handles: AtomicUsize,
     /// Bytes of pushes waiting.
     queued_bytes: AtomicUsize,
     /// Bytes of replies waiting.
@@ -60,7 +62,7 @@ struct Shared {
 }
 
 /// The sending side of a connection's outbox; cheap to clone.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct PeerHandle {
     id: PeerId,
     shared: Arc<Shared>,
@@ -85,6 +87,7 @@ pub(crate) fn outbox(id: PeerId, limit_bytes: usize) -> (PeerHandle, Outbox) {
         queue: Mutex::new(VecDeque::new()),
         ready: Notify::new(),
         closed: AtomicBool::new(false),
+        handles: AtomicUsize::new(1),
         queued_bytes: AtomicUsize::new(0),
         reply_bytes: AtomicUsize::new(0),
         limit: limit_bytes,
@@ -157,13 +160,18 @@ impl Shared {
 }
 
 impl Outbox {
-    /// The next frame to write, waiting until one is queued.
-    pub(crate) async fn recv(&mut self) -> Frame {
+    /// The next frame to write, waiting until one is queued; `None` once every handle is dropped and nothing is
+    /// left (a one-off outbox, such as the HTTP API's, then knows no answer will come).
+    pub(crate) async fn recv(&mut self) -> Option<Frame> {
         loop {
             if let Some(frame) = self.try_recv() {
-                return frame;
+                return Some(frame);
             }
-            // A push between the check and here leaves a permit, so this returns at once.
+            if self.shared.handles.load(Ordering::Acquire) == 0 {
+                // A frame pushed just before the last handle went is still read.
+                return self.try_recv();
+            }
+            // A push or the last handle's drop between the checks and here leaves a permit: this returns at once.
             self.shared.ready.notified().await;
         }
     }
@@ -196,6 +204,22 @@ impl Outbox {
     /// A listener for overflow that the connection can await while it also reads from this outbox.
     pub(crate) fn overflow_signal(&self) -> OverflowSignal {
         OverflowSignal(self.shared.clone())
+    }
+}
+
+impl Clone for PeerHandle {
+    fn clone(&self) -> Self {
+        self.shared.handles.fetch_add(1, Ordering::Relaxed);
+        Self { id: self.id, shared: self.shared.clone() }
+    }
+}
+
+impl Drop for PeerHandle {
+    fn drop(&mut self) {
+        // The last handle wakes a reader waiting for frames that can no longer come; other drops wake nobody.
+        if self.shared.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.shared.ready.notify_one();
+        }
     }
 }
 
@@ -236,7 +260,7 @@ mod tests {
         let (handle, mut outbox) = outbox(1, 100);
         assert!(handle.send(&Frame::from("first")));
         assert!(handle.send(&Frame::from("second")));
-        assert_eq!(outbox.recv().await.as_str(), "first");
+        assert_eq!(outbox.recv().await.as_deref(), Some("first"));
         assert_eq!(outbox.try_recv().as_deref(), Some("second"));
         assert_eq!(handle.shared.queued_bytes.load(Ordering::Relaxed), 0);
     }
@@ -279,8 +303,24 @@ mod queue_tests {
             handle.send(&Frame::from("late"))
         });
         let frame = tokio::time::timeout(std::time::Duration::from_secs(5), outbox.recv()).await;
-        assert_eq!(frame.expect("woken").as_str(), "late");
+        assert_eq!(frame.expect("woken").as_deref(), Some("late"));
         assert!(pusher.join().expect("the pusher"));
+    }
+
+    #[tokio::test]
+    async fn a_reader_hears_none_once_the_last_handle_is_gone_and_the_queue_is_empty() {
+        let (handle, mut outbox) = outbox(1, 1000);
+        let copy = handle.clone();
+        assert!(copy.send(&Frame::from("last words")));
+        let dropper = std::thread::spawn(move || {
+            drop(copy);
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            drop(handle);
+        });
+        let wait = std::time::Duration::from_secs(5);
+        assert_eq!(outbox.recv().await.as_deref(), Some("last words"), "what was queued is still read");
+        assert_eq!(tokio::time::timeout(wait, outbox.recv()).await.expect("woken by the last drop"), None);
+        dropper.join().expect("the dropper");
     }
 
     #[tokio::test]
