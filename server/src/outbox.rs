@@ -141,6 +141,12 @@ impl PeerHandle {
 }
 
 impl Shared {
+    /// Gives back the bytes a frame was charged when queued.
+    fn uncharge(&self, queued: &Queued) {
+        let counter = if queued.reply { &self.reply_bytes } else { &self.queued_bytes };
+        counter.fetch_sub(queued.frame.len(), Ordering::Relaxed);
+    }
+
     fn queue(&self) -> std::sync::MutexGuard<'_, VecDeque<Queued>> {
         // Nothing panics while holding the lock, and a queue of frames is valid whatever happened to its holder.
         self.queue.lock().unwrap_or_else(PoisonError::into_inner)
@@ -149,8 +155,7 @@ impl Shared {
     /// Queues a frame unless the connection is gone; the byte counters were charged by the caller.
     fn push(&self, queued: Queued) -> bool {
         if self.closed.load(Ordering::Relaxed) {
-            let counter = if queued.reply { &self.reply_bytes } else { &self.queued_bytes };
-            counter.fetch_sub(queued.frame.len(), Ordering::Relaxed);
+            self.uncharge(&queued);
             return false;
         }
         self.queue().push_back(queued);
@@ -189,10 +194,9 @@ impl Outbox {
         Some(self.release(queued))
     }
 
-    fn release(&self, Queued { frame, reply }: Queued) -> Frame {
-        let counter = if reply { &self.shared.reply_bytes } else { &self.shared.queued_bytes };
-        counter.fetch_sub(frame.len(), Ordering::Relaxed);
-        frame
+    fn release(&self, queued: Queued) -> Frame {
+        self.shared.uncharge(&queued);
+        queued.frame
     }
 
     /// Whether replies over the bound are waiting: the connection should read no further requests until they are

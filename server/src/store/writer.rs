@@ -29,7 +29,7 @@ use crate::config::ServerLimits;
 use crate::hub::{Hub, NickTaken};
 use crate::outbox::{encode, PeerHandle};
 pub(crate) use change::{Change, Edit};
-use resends::Resends;
+use resends::{Fingerprint, Resends};
 
 /// Most operations taken into one group commit.
 const MAX_BATCH: usize = 1024;
@@ -113,12 +113,9 @@ pub(crate) struct Append {
     pub(crate) announce: bool,
 }
 
-/// A message dropped from history (beyond the conversation's limit) in a batch.
-struct Pruned {
-    id: i64,
-    key: String,
-    client_id: String,
-}
+/// A message dropped from history (beyond its conversation's limit) in a batch: the resend check forgets it once
+/// the batch is committed.
+type Pruned = (Fingerprint, i64);
 
 /// What became of one [`Append`] in a batch; acted on only once the batch is committed.
 enum Outcome {
@@ -325,11 +322,10 @@ impl Writer {
                     let prune =
                         "DELETE FROM messages WHERE conv = ?1 AND seq <= ?2 RETURNING id, sender_key, client_id";
                     let mut prune = tx.prepare_cached(prune)?;
-                    let rows = prune.query_map((&conv, last - self.limits.history_limit), |row| {
-                        Ok(Pruned { id: row.get(0)?, key: row.get(1)?, client_id: row.get(2)? })
-                    })?;
-                    for row in rows {
-                        pruned.push(row?);
+                    let mut rows = prune.query((&conv, last - self.limits.history_limit))?;
+                    while let Some(row) = rows.next()? {
+                        let print = self.resends.fingerprint(row.get_ref(1)?.as_str()?, row.get_ref(2)?.as_str()?);
+                        pruned.push((print, row.get(0)?));
                     }
                 }
             }
@@ -339,8 +335,8 @@ impl Writer {
         match result {
             Ok((outcomes, pruned)) => {
                 self.resends.committed();
-                for Pruned { id, key, client_id } in pruned {
-                    self.resends.forget(self.resends.fingerprint(&key, &client_id), id);
+                for (print, id) in pruned {
+                    self.resends.forget(print, id);
                 }
                 for (append, outcome) in appends.drain(..).zip(outcomes) {
                     if let Outcome::Stored { conv, id, .. } = &outcome {
