@@ -5,26 +5,17 @@
 // connection dropped gets the changes it missed when it resumes (`join` with `after_rev`); and a poll written while
 // the server is down waits as pending and goes out, once, when it is back.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { openClient, signIn, say, waitForMessage, screenshot, classOfTwo } from './harness.mjs';
+import { openClient, signIn, say, waitForMessage, screenshot, useClassOfTwo } from './harness.mjs';
 
 let server;
 let browser;
 let ana; // The teacher: creates the poll.
 let bob; // A student.
 
-let twoPages;
-
-before(async () => {
-  twoPages = await classOfTwo();
-  ({ server, browser, ana, bob } = twoPages);
-});
-
-after(async () => {
-  if (twoPages) await twoPages.close();
-});
+useClassOfTwo((pages) => ({ server, browser, ana, bob } = pages));
 
 const exact = (text) => new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
 

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -202,11 +203,8 @@ export async function signIn(page, nick) {
   await page.waitForSelector('#room-list li[data-room="lobby"]');
 }
 
-/**
- * A class of two: a fresh server, Chromium, and the pages of `ana` and `bob` signed in. `close()` ends it all; the
- * test files that need exactly this call it from `before`/`after`.
- */
-export async function classOfTwo() {
+/** A class of two: a fresh server, Chromium, and the pages of `ana` and `bob` signed in. `close()` ends it all. */
+async function classOfTwo() {
   const server = await new Server().start();
   const browser = await launchBrowser();
   const ana = await openClient(browser, server);
@@ -223,6 +221,21 @@ export async function classOfTwo() {
       await server.close();
     },
   };
+}
+
+/**
+ * Opens a class of two before the file's first test and closes it after its last: `assign` receives
+ * `{ server, browser, ana, bob }` to keep in the file's own variables.
+ */
+export function useClassOfTwo(assign) {
+  let pages;
+  before(async () => {
+    pages = await classOfTwo();
+    assign(pages);
+  });
+  after(async () => {
+    if (pages) await pages.close();
+  });
 }
 
 /** Opens room `room` from the sidebar and waits until it is joined and on screen. */

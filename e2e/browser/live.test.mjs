@@ -13,10 +13,10 @@
 //   Announce toggle, Pin, Mute / Unmute, Remove, the Removed list's "Let back in" and Unpin, each followed on a
 //   student's page; the sender sees who has not read the announcement yet.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { openClient, signIn, say, waitForMessage, screenshot, openRaw, run, PYTHON, classOfTwo, openRoom } from './harness.mjs';
+import { openClient, signIn, say, waitForMessage, screenshot, openRaw, run, PYTHON, useClassOfTwo, openRoom } from './harness.mjs';
 import { openApp } from './fake-app.mjs';
 
 let server;
@@ -24,16 +24,7 @@ let browser;
 let ana;
 let bob;
 
-let twoPages;
-
-before(async () => {
-  twoPages = await classOfTwo();
-  ({ server, browser, ana, bob } = twoPages);
-});
-
-after(async () => {
-  if (twoPages) await twoPages.close();
-});
+useClassOfTwo((pages) => ({ server, browser, ana, bob } = pages));
 
 
 /** What the chart's legend shows for `name`: `{ value, points }`, or null. */

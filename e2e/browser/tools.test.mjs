@@ -4,10 +4,10 @@
 // in a browser and in the system browser from the app, hostile ones stay text), saved snippets, and what only the
 // app does: the join code in the host panel, exporting a transcript, a moderator setting and removing a password.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { openClient, signIn, say, waitForMessage, screenshot, rawFrames, classOfTwo, openRoom } from './harness.mjs';
+import { openClient, signIn, say, waitForMessage, screenshot, rawFrames, useClassOfTwo, openRoom } from './harness.mjs';
 import { openApp } from './fake-app.mjs';
 
 let server;
@@ -15,16 +15,7 @@ let browser;
 let ana;
 let bob;
 
-let twoPages;
-
-before(async () => {
-  twoPages = await classOfTwo();
-  ({ server, browser, ana, bob } = twoPages);
-});
-
-after(async () => {
-  if (twoPages) await twoPages.close();
-});
+useClassOfTwo((pages) => ({ server, browser, ana, bob } = pages));
 
 
 /** Searches the conversation on screen for `query` until the panel lists `count` results or more (the server indexes a moment after storing). */

@@ -5,6 +5,7 @@
 
 import { addNotice } from './state.js';
 import { show } from './view/dom.js';
+import { closeOnEscapeOrClickAway } from './view/popover.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -42,16 +43,7 @@ export function setupExportMenu(app) {
     app.render();
   });
 
-  menu.addEventListener('keydown', (e) => {
-    if (e.key !== 'Escape') return;
-    e.preventDefault();
-    e.stopPropagation();
-    setOpen(false);
-    button.focus();
-  });
-  document.addEventListener('click', (e) => {
-    if (!menu.hidden && !e.composedPath().includes(menu) && !e.composedPath().includes(button)) setOpen(false);
-  });
+  closeOnEscapeOrClickAway(menu, button, () => setOpen(false));
 
   return {
     /** Shown for a joined room (not a direct conversation) where the bridge can export at all. */

@@ -5,6 +5,7 @@
 import * as store from './store.js';
 import { addSnippet, removeSnippet, insertSnippet, snippetPreview } from './snippets.js';
 import { el, icon, setText, show } from './view/dom.js';
+import { closeOnEscapeOrClickAway } from './view/popover.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -86,19 +87,7 @@ export function setupSnippetsMenu(input) {
     input.dispatchEvent(new Event('input', { bubbles: true }));
   });
 
-  // Closes on Escape and on a click anywhere else.
-  menu.addEventListener('keydown', (e) => {
-    if (e.key !== 'Escape') return;
-    e.preventDefault();
-    e.stopPropagation();
-    setOpen(false);
-    button.focus();
-  });
-  document.addEventListener('click', (e) => {
-    // The path as dispatched: a deleted snippet's × is no longer in the menu by the time the click gets here.
-    const path = e.composedPath();
-    if (isOpen() && !path.includes(menu) && !path.includes(button)) setOpen(false);
-  });
+  closeOnEscapeOrClickAway(menu, button, () => setOpen(false));
 
   return { close: () => setOpen(false) };
 }
