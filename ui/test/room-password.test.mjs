@@ -15,6 +15,7 @@ import {
 } from '../js/room-password.js';
 import { WebSession } from '../js/web-session.js';
 import { createWebBridge } from '../js/web-bridge.js';
+import { FakeSocket } from './fake-socket.mjs';
 
 const server = (event) => ({ kind: 'server', event });
 const refused = (code, room = 'maths') => server({ type: 'error', code, message: `${code} for ${room}`, room });
@@ -109,31 +110,6 @@ test('what may be typed as a room password', () => {
 });
 
 // --- The browser's connection -----------------------------------------------------------------------------------
-
-class FakeSocket {
-  constructor(url) {
-    this.url = url;
-    this.readyState = 0;
-    this.sent = [];
-  }
-  send(text) {
-    this.sent.push(JSON.parse(text));
-  }
-  close() {
-    this.readyState = 3;
-  }
-  open() {
-    this.readyState = 1;
-    this.onopen();
-  }
-  deliver(event) {
-    this.onmessage({ data: JSON.stringify(event) });
-  }
-  drop() {
-    this.readyState = 3;
-    this.onclose({ code: 1006, reason: '' });
-  }
-}
 
 function connection() {
   const sockets = [];

@@ -6,31 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { WebSession, backoffDelay, newClientId, BACKOFF } from '../js/web-session.js';
-
-class FakeSocket {
-  constructor(url) {
-    this.url = url;
-    this.readyState = 0;
-    this.sent = [];
-  }
-  send(text) {
-    this.sent.push(JSON.parse(text));
-  }
-  close() {
-    this.readyState = 3;
-  }
-  open() {
-    this.readyState = 1;
-    this.onopen();
-  }
-  deliver(event) {
-    this.onmessage({ data: JSON.stringify(event) });
-  }
-  drop(code = 1006) {
-    this.readyState = 3;
-    this.onclose({ code, reason: '' });
-  }
-}
+import { FakeSocket } from './fake-socket.mjs';
 
 function harness(credentials = {}) {
   const sockets = [];
